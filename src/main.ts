@@ -1,0 +1,126 @@
+/**
+ * The composition root: parse config once, build the dependencies, start the roles this process plays.
+ */
+import { Command } from 'commander'
+import pg from 'pg'
+import { startApiServer } from './api/server.ts'
+import { startEmbeddedCatalog, type EmbeddedCatalog } from './catalog/embedded.ts'
+import { migrate } from './catalog/migrate.ts'
+import { PeerStore } from './catalog/peer-store.ts'
+import { ConfigError, loadConfig, type Flags } from './config.ts'
+import type { EngineContext } from './engine/context.ts'
+import { GatewaySession } from './engine/gateway-session.ts'
+import { createLogger } from './log.ts'
+import { startWireServer } from './wire/server.ts'
+import { VERSION } from './version.ts'
+
+async function start(flags: Flags): Promise<void> {
+  let config
+  try {
+    config = loadConfig(process.env, flags)
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`pgmirror: ${e.message}\n`)
+      process.exit(2)
+    }
+    throw e
+  }
+  const log = createLogger(config.logLevel)
+  if (!config.encryptionKey) {
+    log.warn(
+      'PGMIRROR_ENCRYPTION_KEY is not set: peer secrets are stored unencrypted in the catalog table peer_secrets',
+    )
+  }
+
+  let embedded: EmbeddedCatalog | undefined
+  let catalogUrl = config.catalogUrl
+  if (!catalogUrl) {
+    embedded = await startEmbeddedCatalog({ dataDir: config.dataDir, port: config.embeddedPort, log })
+    catalogUrl = embedded.url
+    log.info({ dataDir: embedded.dataDir, port: config.embeddedPort }, 'using the embedded catalog')
+  }
+
+  const catalog = new pg.Pool({ connectionString: catalogUrl, max: 20, application_name: 'pgmirror' })
+  catalog.on('error', (e) => log.warn({ err: e.message }, 'idle catalog connection failed'))
+  const mc = await catalog.connect()
+  try {
+    const applied = await migrate(mc)
+    if (applied.length) log.info({ applied }, 'catalog migrations applied')
+  } finally {
+    mc.release()
+  }
+
+  const ctx: EngineContext = {
+    catalog,
+    catalogUrl,
+    peers: new PeerStore(catalog, config.encryptionKey),
+    log,
+  }
+  const closers: (() => Promise<void>)[] = []
+
+  if (config.role === 'all' || config.role === 'gateway') {
+    const wire = await startWireServer({
+      host: config.listenHost,
+      port: config.port,
+      ...(config.password !== undefined ? { password: config.password } : {}),
+      ...(config.tls ? { tls: { cert: config.tls.cert, key: config.tls.key } } : {}),
+      createHandler: (info) => new GatewaySession(ctx, info),
+      log,
+    })
+    closers.push(() => wire.close())
+    log.info(
+      { host: config.listenHost, port: wire.port, auth: config.password ? 'scram-sha-256' : 'trust' },
+      'pgwire gateway listening',
+    )
+  }
+  if (config.role === 'all' || config.role === 'api') {
+    const api = await startApiServer(ctx, {
+      host: config.listenHost,
+      port: config.httpPort,
+      password: config.password,
+    })
+    closers.push(() => api.close())
+    log.info({ host: config.listenHost, port: api.port }, 'http api listening')
+  }
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    for (const c of closers.reverse())
+      await c().catch((e: Error) => log.warn({ err: e.message }, 'close failed'))
+    await catalog.end().catch(() => undefined)
+    await embedded?.stop()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+}
+
+const program = new Command()
+program
+  .name('pgmirror')
+  .description('Postgres replication to Postgres, ClickHouse and Kafka')
+  .version(VERSION)
+program
+  .command('start')
+  .description(
+    'start pgmirror (gateway on 9900, HTTP API on 3000, and a worker, unless --role says otherwise)',
+  )
+  .option('--role <role>', 'all | gateway | api | worker')
+  .option('--port <port>', 'pgwire port (PGMIRROR_PORT, default 9900)')
+  .option('--http-port <port>', 'HTTP port (PGMIRROR_HTTP_PORT, default 3000)')
+  .option('--host <host>', 'listen address (PGMIRROR_LISTEN_HOST)')
+  .option('--catalog-url <url>', 'catalog Postgres URL (PGMIRROR_CATALOG_URL); default: embedded catalog')
+  .option('--data-dir <dir>', 'data directory for the embedded catalog (PGMIRROR_DATA_DIR)')
+  .action(async (opts: Flags) => {
+    try {
+      await start(opts)
+    } catch (e) {
+      process.stderr.write(`pgmirror: ${(e as Error).message}\n`)
+      process.exit(1)
+    }
+  })
+
+await program.parseAsync(process.argv)
