@@ -142,10 +142,12 @@ export class GatewaySession implements SessionHandler {
     const cmd = parseSessionCommand(text)
     if (cmd) return { kind: 'session', cmd }
     const analysis = analyzePassthrough(text)
-    if (analysis.parsed && analysis.relations.length > 0) {
+    if (analysis.relations.length > 0) {
       const peers = new Set((await this.ctx.peers.list()).map((p) => p.name.toLowerCase()))
       const referenced = new Set(
-        analysis.relations.filter((r) => r.length >= 3 && peers.has(r[0]!.toLowerCase())).map((r) => r[0]!.toLowerCase()),
+        analysis.relations
+          .filter((r) => r.length >= 2 && peers.has(r[0]!.toLowerCase()))
+          .map((r) => r[0]!.toLowerCase()),
       )
       if (referenced.size > 1) {
         throw new PgMirrorError('feature_not_supported', 'queries touching multiple peers are not supported', {

@@ -35,6 +35,7 @@ export function isExtensionStatement(text: string): boolean {
       text[w3.start] !== 'e'
     )
   }
-  if (first === 'create' && isWord(text, w1, 'or')) return isWord(text, w2, 'replace') && isWord(text, w3, 'peer')
+  if (first === 'create' && isWord(text, w1, 'or'))
+    return isWord(text, w2, 'replace') && isWord(text, w3, 'peer')
   return (PREFIXES[first] ?? []).some((second) => isWord(text, w1, second))
 }

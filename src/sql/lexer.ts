@@ -2,7 +2,7 @@
  * A small Postgres lexer: just enough to split a query string on top-level `;`, to spot our statements by
  * their first words, to name the token at a syntax error, and to find dotted relation names in passthrough SQL.
  * It never fails: an unterminated string or comment runs to the end of the input and is flagged.
- * Comments and whitespace produce no tokens.
+ * Whitespace and (finished) comments produce no tokens.
  */
 
 export type TokenType =
@@ -14,6 +14,7 @@ export type TokenType =
   | 'param' // $1
   | 'punct' // ( ) [ ] , ; . : :: and any other single character
   | 'op' // any other operator character run
+  | 'comment' // only an unterminated /* comment, so the error is not lost; finished comments yield nothing
 
 export interface Token {
   readonly type: TokenType
@@ -25,7 +26,8 @@ export interface Token {
 
 const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v'
 const isDigit = (c: string) => c >= '0' && c <= '9'
-const isIdentStart = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c >= '\u0080'
+const isIdentStart = (c: string) =>
+  (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c >= '\u0080'
 const isIdentPart = (c: string) => isIdentStart(c) || isDigit(c) || c === '$'
 const PUNCT = '()[],;.:'
 const OP_CHARS = '+-*/<>=~!@#%^&|`?'
@@ -39,12 +41,15 @@ function skipBlank(text: string, i: number): number {
     else if (c === '-' && text[i + 1] === '-') {
       const nl = text.indexOf('\n', i + 2)
       i = nl < 0 ? text.length : nl + 1
-    } else if (c === '/' && text[i + 1] === '*') i = blockCommentEnd(text, i)
-    else return i
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = blockCommentEnd(text, i)
+      if (end < 0) return i
+      i = end
+    } else return i
   }
 }
 
-/** Postgres block comments nest. Unterminated runs to the end. */
+/** Postgres block comments nest. -1 when unterminated. */
 function blockCommentEnd(text: string, i: number): number {
   let depth = 0
   while (i < text.length) {
@@ -57,7 +62,7 @@ function blockCommentEnd(text: string, i: number): number {
       if (depth === 0) return i
     } else i++
   }
-  return i
+  return -1
 }
 
 /** End of a quoted run starting at `i` (the opening quote); a doubled quote is an escaped one. */
@@ -101,7 +106,10 @@ function numberEnd(text: string, i: number): number {
     j++
     while (isDigit(text[j] ?? '')) j++
   }
-  if ((text[j] === 'e' || text[j] === 'E') && (isDigit(text[j + 1] ?? '') || /[+-]\d/.test(text.slice(j + 1, j + 3)))) {
+  if (
+    (text[j] === 'e' || text[j] === 'E') &&
+    (isDigit(text[j + 1] ?? '') || /[+-]\d/.test(text.slice(j + 1, j + 3)))
+  ) {
     j += 2
     while (isDigit(text[j] ?? '')) j++
   }
@@ -114,7 +122,9 @@ export function* scan(text: string): Generator<Token> {
   while (i < text.length) {
     const c = text[i] as string
     let tok: Token
-    if (c === "'") {
+    if (c === '/' && text[i + 1] === '*') {
+      tok = mk('comment', i, text.length, false)
+    } else if (c === "'") {
       const [end, ok] = quotedEnd(text, i, "'", false)
       tok = mk('string', i, end, ok)
     } else if (c === '"') {
@@ -142,7 +152,12 @@ export function* scan(text: string): Generator<Token> {
     } else if (OP_CHARS.includes(c)) {
       let j = i + 1
       // An operator run stops where a comment starts, as in Postgres.
-      while (j < text.length && OP_CHARS.includes(text[j] as string) && !/^(--|\/\*)/.test(text.slice(j, j + 2))) j++
+      while (
+        j < text.length &&
+        OP_CHARS.includes(text[j] as string) &&
+        !/^(--|\/\*)/.test(text.slice(j, j + 2))
+      )
+        j++
       tok = mk('op', i, j, true)
     } else tok = mk('punct', i, i + 1, true)
     yield tok

@@ -29,14 +29,25 @@ export interface MirrorOptionDoc {
 
 /** Every CREATE MIRROR option with its default; the README's table is this one. */
 export const MIRROR_OPTIONS: readonly MirrorOptionDoc[] = [
-  doc('do_initial_copy', 'boolean', 'copy the existing rows before streaming changes', ['do_initial_snapshot']),
-  doc('initial_snapshot_only', 'boolean', 'copy the existing rows, then finish (no streaming); needs do_initial_copy', [
-    'initial_copy_only',
+  doc('do_initial_copy', 'boolean', 'copy the existing rows before streaming changes', [
+    'do_initial_snapshot',
   ]),
+  doc(
+    'initial_snapshot_only',
+    'boolean',
+    'copy the existing rows, then finish (no streaming); needs do_initial_copy',
+    ['initial_copy_only'],
+  ),
   doc('publication_name', 'string', 'use this existing publication instead of creating one for the mirror'),
   doc('replication_slot_name', 'string', 'use this replication slot instead of creating one for the mirror'),
-  doc('max_batch_size', 'integer', 'most changes in one batch (a transaction is never split, so this is a soft limit)'),
-  doc('sync_interval', 'integer', 'seconds a batch waits for more changes before it is written', ['idle_timeout_seconds']),
+  doc(
+    'max_batch_size',
+    'integer',
+    'most changes in one batch (a transaction is never split, so this is a soft limit)',
+  ),
+  doc('sync_interval', 'integer', 'seconds a batch waits for more changes before it is written', [
+    'idle_timeout_seconds',
+  ]),
   doc('snapshot_num_rows_per_partition', 'integer', 'rows per snapshot partition'),
   doc('snapshot_max_parallel_workers', 'integer', 'partitions of one table copied at the same time'),
   doc('snapshot_num_tables_in_parallel', 'integer', 'tables copied at the same time'),
@@ -95,9 +106,11 @@ export function validateMirrorOptions(options: OptionInputs, ctx: OptionContext)
     ...present('replication_slot_name', pgName(r, 'replication_slot_name')),
     max_batch_size: tuning.max_batch_size ?? d.max_batch_size,
     sync_interval: tuning.sync_interval ?? d.sync_interval,
-    snapshot_num_rows_per_partition: tuning.snapshot_num_rows_per_partition ?? d.snapshot_num_rows_per_partition,
+    snapshot_num_rows_per_partition:
+      tuning.snapshot_num_rows_per_partition ?? d.snapshot_num_rows_per_partition,
     snapshot_max_parallel_workers: tuning.snapshot_max_parallel_workers ?? d.snapshot_max_parallel_workers,
-    snapshot_num_tables_in_parallel: tuning.snapshot_num_tables_in_parallel ?? d.snapshot_num_tables_in_parallel,
+    snapshot_num_tables_in_parallel:
+      tuning.snapshot_num_tables_in_parallel ?? d.snapshot_num_tables_in_parallel,
     soft_delete: r.bool('soft_delete') ?? d.soft_delete,
     soft_delete_col_name: columnName(r, 'soft_delete_col_name', false) ?? d.soft_delete_col_name,
     synced_at_col_name: columnName(r, 'synced_at_col_name', true) ?? d.synced_at_col_name,
@@ -110,10 +123,14 @@ export function validateMirrorOptionChanges(options: OptionInputs, ctx: OptionCo
   const r = OptionReader.from(options, SCHEMA, ctx)
   for (const key of SCHEMA.keys) {
     if (r.has(key) && !(ALTERABLE_MIRROR_OPTIONS as readonly string[]).includes(key)) {
-      throw new PgMirrorError('feature_not_supported', `option "${key}" cannot be changed on an existing mirror`, {
-        field: key,
-        hint: `ALTER MIRROR … SET can change ${ALTERABLE_MIRROR_OPTIONS.join(', ')}`,
-      })
+      throw new PgMirrorError(
+        'feature_not_supported',
+        `option "${key}" cannot be changed on an existing mirror`,
+        {
+          field: key,
+          hint: `ALTER MIRROR … SET can change ${ALTERABLE_MIRROR_OPTIONS.join(', ')}`,
+        },
+      )
     }
   }
   return readTuning(r)

@@ -16,7 +16,8 @@ export type OptionContext = 'sql' | 'rest'
 export function optionRecord(options: readonly OptionNode[]): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {}
   for (const { key, value } of options) {
-    if (value.kind === 'number') out[key] = String(Number(value.value)) === value.value ? Number(value.value) : value.value
+    if (value.kind === 'number')
+      out[key] = String(Number(value.value)) === value.value ? Number(value.value) : value.value
     else out[key] = value.value
   }
   return out
@@ -39,10 +40,14 @@ const display = (key: string, value: unknown): string => {
 }
 
 export function badValue(key: string, value: unknown, expected: string): PgMirrorError {
-  return new PgMirrorError('invalid_parameter_value', `invalid value for option "${key}"${display(key, value)}`, {
-    field: key,
-    hint: `expected ${expected}`,
-  })
+  return new PgMirrorError(
+    'invalid_parameter_value',
+    `invalid value for option "${key}"${display(key, value)}`,
+    {
+      field: key,
+      hint: `expected ${expected}`,
+    },
+  )
 }
 
 /** Options after key resolution: canonical key → value. Reading a key validates its value. */
@@ -60,6 +65,8 @@ export class OptionReader {
     const values = new Map<string, OptionInput>()
     const givenAs = new Map<string, string>()
     for (const [given, value] of Object.entries(options)) {
+      // JSON null means "not set"; the type says it cannot happen, REST bodies say otherwise.
+      if ((value as unknown) === null || value === undefined) continue
       const name = ctx === 'rest' ? snakeCase(given) : given
       const key = schema.aliases?.[name] ?? name
       if (!schema.keys.includes(key)) {
@@ -118,7 +125,11 @@ export class OptionReader {
     if (v === undefined || v === '') return undefined
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN
     if (!Number.isInteger(n) || n < min || n > max) {
-      throw badValue(key, v, max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer between ${min} and ${max}`)
+      throw badValue(
+        key,
+        v,
+        max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer between ${min} and ${max}`,
+      )
     }
     return n
   }
@@ -136,7 +147,8 @@ export class OptionReader {
   oneOf<T extends string>(key: string, allowed: readonly T[]): T | undefined {
     const v = this.values.get(key)
     if (v === undefined || v === '') return undefined
-    const found = typeof v === 'string' ? allowed.find((a) => a.toLowerCase() === v.trim().toLowerCase()) : undefined
+    const found =
+      typeof v === 'string' ? allowed.find((a) => a.toLowerCase() === v.trim().toLowerCase()) : undefined
     if (found === undefined) throw badValue(key, v, `one of ${allowed.join(', ')}`)
     return found
   }
@@ -156,7 +168,9 @@ export class OptionReader {
 }
 
 export function missing(key: string, subject: string): PgMirrorError {
-  return new PgMirrorError('invalid_parameter_value', `option "${key}" is required for ${subject}`, { field: key })
+  return new PgMirrorError('invalid_parameter_value', `option "${key}" is required for ${subject}`, {
+    field: key,
+  })
 }
 
 /** `{ [key]: value }` when value is defined, `{}` otherwise: builds configs whose optional fields are absent, not undefined. */

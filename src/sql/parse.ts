@@ -2,6 +2,7 @@ import { PgMirrorError } from '../errors.ts'
 import type { Statement } from './ast.ts'
 import type { Expectation } from './generated/peerdb.js'
 import { parse, SyntaxError as PegSyntaxError } from './generated/peerdb.js'
+import type { TokenType } from './lexer.ts'
 import { scan, tokenText } from './lexer.ts'
 
 /**
@@ -23,6 +24,12 @@ export function parseExtension(text: string, baseOffset = 0): Statement {
   }
 }
 
+const UNTERMINATED: Partial<Record<TokenType, string>> = {
+  qident: 'quoted identifier',
+  dollar: 'dollar-quoted string',
+  comment: '/* comment',
+}
+
 function syntaxError(text: string, baseOffset: number, e: PegSyntaxError): PgMirrorError {
   const offset = e.location.start.offset
   // error() calls in the grammar carry their own message and no expectations.
@@ -39,7 +46,7 @@ function syntaxError(text: string, baseOffset: number, e: PegSyntaxError): PgMir
     const position = baseOffset + t.start + 1
     const near = tokenText(text, t)
     if (t.unterminated) {
-      const what = t.type === 'qident' ? 'quoted identifier' : t.type === 'dollar' ? 'dollar-quoted string' : 'quoted string'
+      const what = UNTERMINATED[t.type] ?? 'quoted string'
       return new PgMirrorError('syntax_error', `unterminated ${what} at or near "${near}"`, {
         ...extra,
         position,

@@ -15,7 +15,14 @@ import { missing, OptionReader, present } from './option-values.ts'
 
 const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']
 const SASL_MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']
-const PARTITIONERS: readonly KafkaPartitioner[] = ['LeastBackup', 'Manual', 'RoundRobin', 'StickyKey', 'Sticky', 'Default']
+const PARTITIONERS: readonly KafkaPartitioner[] = [
+  'LeastBackup',
+  'Manual',
+  'RoundRobin',
+  'StickyKey',
+  'Sticky',
+  'Default',
+]
 
 export const POSTGRES_OPTION_KEYS = [
   'host',
@@ -80,15 +87,25 @@ export function validatePeerOptions(type: string, options: OptionInputs, ctx: Op
     case 'POSTGRES':
       return { type: 'POSTGRES', config: postgresConfig(options, ctx, schema(POSTGRES_OPTION_KEYS)) }
     case 'CLICKHOUSE':
-      return { type: 'CLICKHOUSE', config: clickhouseConfig(OptionReader.from(options, schema(CLICKHOUSE_OPTION_KEYS), ctx)) }
+      return {
+        type: 'CLICKHOUSE',
+        config: clickhouseConfig(OptionReader.from(options, schema(CLICKHOUSE_OPTION_KEYS), ctx)),
+      }
     case 'KAFKA':
-      return { type: 'KAFKA', config: kafkaConfig(OptionReader.from(options, schema(KAFKA_OPTION_KEYS), ctx)) }
+      return {
+        type: 'KAFKA',
+        config: kafkaConfig(OptionReader.from(options, schema(KAFKA_OPTION_KEYS), ctx)),
+      }
   }
   const supported = Object.keys(PeerTypes).join(', ')
   if ((GRAMMAR_PEER_TYPES as readonly string[]).includes(upper)) {
-    throw new PgMirrorError('feature_not_supported', `peer type "${upper.toLowerCase()}" is not supported by pgmirror`, {
-      hint: `supported peer types are ${supported}`,
-    })
+    throw new PgMirrorError(
+      'feature_not_supported',
+      `peer type "${upper.toLowerCase()}" is not supported by pgmirror`,
+      {
+        hint: `supported peer types are ${supported}`,
+      },
+    )
   }
   throw new PgMirrorError('invalid_parameter_value', `unrecognized peer type "${type}"`, {
     field: 'type',

@@ -22,14 +22,18 @@ const RESERVED = new Set(
 
 const PLAIN_IDENT = /^[a-z_][a-z0-9_$]*$/
 
-/** Double-quotes `name` unless it reads back unchanged as a bare identifier. */
-export function quoteIdent(name: string): string {
-  if (PLAIN_IDENT.test(name) && !RESERVED.has(name)) return name
+/**
+ * Double-quotes `name` unless it reads back unchanged as a bare identifier. Reserved words are quoted too, unless
+ * `reservedOk` says the name sits where our grammar takes any word (option keys: `user = 'x'`).
+ * (An options object, not a boolean, so `names.map(quoteIdent)` cannot pass the index as a flag.)
+ */
+export function quoteIdent(name: string, opts: { readonly reservedOk?: boolean } = {}): string {
+  if (PLAIN_IDENT.test(name) && (opts.reservedOk === true || !RESERVED.has(name))) return name
   return `"${name.replace(/"/g, '""')}"`
 }
 
 /** Dotted name, each part quoted as needed: `public."My Table"`. */
-export const quoteQualified = (parts: readonly string[]): string => parts.map(quoteIdent).join('.')
+export const quoteQualified = (parts: readonly string[]): string => parts.map((p) => quoteIdent(p)).join('.')
 
 /**
  * A standard string literal. Backslashes need no escaping: we always write for standard_conforming_strings = on,

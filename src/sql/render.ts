@@ -1,4 +1,11 @@
-import type { ColumnOrderNode, MappingTarget, OptionNode, OptionValue, Statement, TableMappingNode } from './ast.ts'
+import type {
+  ColumnOrderNode,
+  MappingTarget,
+  OptionNode,
+  OptionValue,
+  Statement,
+  TableMappingNode,
+} from './ast.ts'
 import { quoteIdent, quoteLiteral, quoteQualified } from './quote.ts'
 
 /**
@@ -70,7 +77,7 @@ export function renderOptionValue(v: OptionValue): string {
 }
 
 const renderOptions = (options: readonly OptionNode[]): string =>
-  `(${options.map((o) => `${quoteIdent(o.key)} = ${renderOptionValue(o.value)}`).join(', ')})`
+  `(${options.map((o) => `${quoteIdent(o.key, { reservedOk: true })} = ${renderOptionValue(o.value)}`).join(', ')})`
 
 const renderMappings = (mappings: readonly TableMappingNode[]): string =>
   `(${mappings.map(renderMapping).join(', ')})`
@@ -87,7 +94,7 @@ function renderMapping(m: TableMappingNode): string {
   if (m.key === undefined && m.exclude.length === 0 && m.columns.length === 0) return `${from}:${to}`
   const fields = [`from: ${from}`, `to: ${to}`]
   if (m.key !== undefined) fields.push(`key: ${quoteIdent(m.key)}`)
-  if (m.exclude.length > 0) fields.push(`exclude: [${m.exclude.map(quoteIdent).join(', ')}]`)
+  if (m.exclude.length > 0) fields.push(`exclude: [${m.exclude.map((c) => quoteIdent(c)).join(', ')}]`)
   if (m.columns.length > 0) fields.push(`columns: [${m.columns.map(renderColumn).join(', ')}]`)
   return `{${fields.join(', ')}}`
 }

@@ -4,7 +4,8 @@ import type { QualifiedName, TableMappingNode } from './ast.ts'
 import { identValue, isPunct, tokenize } from './lexer.ts'
 import { quoteQualified } from './quote.ts'
 
-const invalid = (message: string) => new PgMirrorError('invalid_parameter_value', message, { field: 'table_mappings' })
+const invalid = (message: string) =>
+  new PgMirrorError('invalid_parameter_value', message, { field: 'table_mappings' })
 
 /**
  * Parsed table mappings → the model's. An unqualified source table is in schema `public`. Rejects what cannot
@@ -17,10 +18,12 @@ export function toTableMappings(nodes: readonly TableMappingNode[]): TableMappin
     const [schema, table] = node.source.length === 1 ? ['public', node.source[0]] : node.source
     if (schema === undefined || table === undefined) throw invalid('a table mapping needs a source table')
     const sourceText = quoteQualified([schema, table])
-    const destination = node.destination.kind === 'string' ? node.destination.value : node.destination.parts.join('.')
+    const destination =
+      node.destination.kind === 'string' ? node.destination.value : node.destination.parts.join('.')
     if (destination === '') throw invalid(`table mapping for ${sourceText} has an empty destination`)
     if (sources.has(sourceText)) throw invalid(`source table ${sourceText} is mapped more than once`)
-    if (destinations.has(destination)) throw invalid(`destination "${destination}" is the target of more than one table mapping`)
+    if (destinations.has(destination))
+      throw invalid(`destination "${destination}" is the target of more than one table mapping`)
     sources.add(sourceText)
     destinations.add(destination)
 
@@ -31,13 +34,17 @@ export function toTableMappings(nodes: readonly TableMappingNode[]): TableMappin
       throw invalid(`partition key "${node.key}" is also excluded ${what}`)
     }
     for (const c of node.columns) {
-      if (c.ordering < 1) throw invalid(`column "${c.name}" has ordering ${c.ordering} ${what}; orderings start at 1`)
-      if (node.exclude.includes(c.name)) throw invalid(`column "${c.name}" is both ordered and excluded ${what}`)
+      if (c.ordering < 1)
+        throw invalid(`column "${c.name}" has ordering ${c.ordering} ${what}; orderings start at 1`)
+      if (node.exclude.includes(c.name))
+        throw invalid(`column "${c.name}" is both ordered and excluded ${what}`)
     }
     const repeatedColumn = firstRepeat(node.columns.map((c) => c.name))
-    if (repeatedColumn !== undefined) throw invalid(`column "${repeatedColumn}" is listed more than once ${what}`)
+    if (repeatedColumn !== undefined)
+      throw invalid(`column "${repeatedColumn}" is listed more than once ${what}`)
     const repeatedOrdering = firstRepeat(node.columns.map((c) => c.ordering))
-    if (repeatedOrdering !== undefined) throw invalid(`ordering ${repeatedOrdering} is used more than once ${what}`)
+    if (repeatedOrdering !== undefined)
+      throw invalid(`ordering ${repeatedOrdering} is used more than once ${what}`)
 
     return {
       source: { schema, table },

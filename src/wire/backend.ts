@@ -16,7 +16,8 @@ export interface ErrorFields {
 
 const empty = (code: number): Buffer => new BufferWriter(8).message(code)
 
-export const authenticationOk = (): Buffer => new BufferWriter(16).int32(AuthCode.ok).message(BackendCode.authentication)
+export const authenticationOk = (): Buffer =>
+  new BufferWriter(16).int32(AuthCode.ok).message(BackendCode.authentication)
 
 export function authenticationSasl(mechanisms: readonly string[]): Buffer {
   const w = new BufferWriter().int32(AuthCode.sasl)
@@ -70,7 +71,8 @@ export function parameterDescription(typeOids: readonly number[]): Buffer {
 /** Values are text (encoded as UTF-8), already-encoded binary, or null. Sized exactly, so one allocation per row. */
 export function dataRow(values: readonly (string | Buffer | null)[]): Buffer {
   let size = 7
-  for (const v of values) size += 4 + (v === null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length)
+  for (const v of values)
+    size += 4 + (v === null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length)
   const out = Buffer.allocUnsafe(size)
   out[0] = BackendCode.dataRow
   out.writeInt32BE(size - 1, 1)
@@ -93,7 +95,8 @@ export function dataRow(values: readonly (string | Buffer | null)[]): Buffer {
   return out
 }
 
-export const commandComplete = (tag: string): Buffer => new BufferWriter().cstring(tag).message(BackendCode.commandComplete)
+export const commandComplete = (tag: string): Buffer =>
+  new BufferWriter().cstring(tag).message(BackendCode.commandComplete)
 
 export const emptyQueryResponse = (): Buffer => empty(BackendCode.emptyQueryResponse)
 export const parseComplete = (): Buffer => empty(BackendCode.parseComplete)

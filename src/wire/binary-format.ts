@@ -23,7 +23,13 @@ export const TypeOid = {
   uuid: 2950,
 } as const
 
-const TEXT_LIKE = new Set<number>([TypeOid.text, TypeOid.varchar, TypeOid.bpchar, TypeOid.name, TypeOid.unknown])
+const TEXT_LIKE = new Set<number>([
+  TypeOid.text,
+  TypeOid.varchar,
+  TypeOid.bpchar,
+  TypeOid.name,
+  TypeOid.unknown,
+])
 
 /** A binary Bind parameter → its text form. `index` is 0-based; messages name it 1-based like Postgres. */
 export function binaryParamToText(typeOid: number, raw: Buffer, index: number): string {
@@ -100,7 +106,10 @@ export const canSendBinary = (typeOid: number): boolean => BINARY_RESULTS.has(ty
 /** A text value from the handler → the binary form of its column type (only types where canSendBinary). */
 export function textToBinary(typeOid: number, text: string): Buffer {
   const bad = (): PgMirrorError =>
-    new PgMirrorError('internal_error', `cannot send value "${text.slice(0, 40)}" in binary as type oid ${typeOid}`)
+    new PgMirrorError(
+      'internal_error',
+      `cannot send value "${text.slice(0, 40)}" in binary as type oid ${typeOid}`,
+    )
   if (TEXT_LIKE.has(typeOid)) return Buffer.from(text, 'utf8')
   switch (typeOid) {
     case TypeOid.bool:
@@ -150,7 +159,7 @@ function byteaFromText(text: string, bad: () => PgMirrorError): Buffer {
     return Buffer.from(hex, 'hex')
   }
   const out: number[] = []
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (text[i] !== '\\') {
       const ch = String.fromCodePoint(text.codePointAt(i) as number)
       for (const b of Buffer.from(ch, 'utf8')) out.push(b)

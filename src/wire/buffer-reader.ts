@@ -70,14 +70,18 @@ export class BufferReader {
   }
 }
 
-export const invalidFormat = (): PgMirrorError => new PgMirrorError('protocol_violation', 'invalid message format')
+export const invalidFormat = (): PgMirrorError =>
+  new PgMirrorError('protocol_violation', 'invalid message format')
 
 /** Decodes strict UTF-8; an invalid sequence is reported with its bytes, as Postgres does. */
 export function decodeUtf8(raw: Buffer): string {
   if (isUtf8(raw)) return raw.toString('utf8')
   const at = firstInvalidUtf8(raw)
   const shown = [...raw.subarray(at, at + 2)].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ')
-  throw new PgMirrorError('character_not_in_repertoire', `invalid byte sequence for encoding "UTF8": ${shown}`)
+  throw new PgMirrorError(
+    'character_not_in_repertoire',
+    `invalid byte sequence for encoding "UTF8": ${shown}`,
+  )
 }
 
 /** Offset of the first byte that does not start a well-formed UTF-8 sequence (only called on invalid input). */
@@ -85,7 +89,8 @@ function firstInvalidUtf8(raw: Buffer): number {
   let i = 0
   while (i < raw.length) {
     const b = raw[i] as number
-    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0
+    const len =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0
     if (len === 0 || i + len > raw.length || !isUtf8(raw.subarray(i, i + len))) return i
     i += len
   }

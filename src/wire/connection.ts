@@ -2,8 +2,6 @@ import { PgMirrorError } from '../errors.ts'
 import {
   authenticationOk,
   authenticationSasl,
-  authenticationSaslContinue,
-  authenticationSaslFinal,
   backendKeyData,
   errorResponse,
   negotiateProtocolVersion,
@@ -14,10 +12,11 @@ import type { CancelRegistry } from './cancel-registry.ts'
 import { errorFields, isFatal, queryCanceled, sqlStateError } from './error-fields.ts'
 import { ExtendedQuery } from './extended-query.ts'
 import { Framer, type Frame } from './framer.ts'
-import { decodeFrontend, decodeSaslInitialResponse, decodeStartup, type FrontendMessage } from './frontend.ts'
+import { decodeFrontend, decodeStartup, type FrontendMessage } from './frontend.ts'
 import { FrontendCode, NegotiationAnswer } from './message-codes.ts'
 import { Output } from './output.ts'
-import { SCRAM_MECHANISM, scramServerFinal, scramServerFirst, type ScramFirst, type ScramVerifier } from './scram.ts'
+import { saslStep } from './sasl-exchange.ts'
+import { SCRAM_MECHANISM, type ScramFirst, type ScramVerifier } from './scram.ts'
 import type { SessionHandler, WireLog } from './session.ts'
 import { runSimpleQuery } from './simple-query.ts'
 import type { WireTransport } from './transport.ts'
@@ -139,13 +138,16 @@ export class Connection {
     switch (step.kind) {
       case 'ssl-negotiation':
       case 'startup':
-        if (frame.kind !== 'untyped') return this.#fatal(new PgMirrorError('protocol_violation', 'expected startup'))
+        if (frame.kind !== 'untyped')
+          return this.#fatal(new PgMirrorError('protocol_violation', 'expected startup'))
         return this.#startup(frame.body, step.kind)
       case 'authenticating':
-        if (frame.kind !== 'typed') return this.#fatal(new PgMirrorError('protocol_violation', 'expected SASL response'))
+        if (frame.kind !== 'typed')
+          return this.#fatal(new PgMirrorError('protocol_violation', 'expected SASL response'))
         return this.#authenticate(frame.code, frame.body, step)
       case 'ready':
-        if (frame.kind !== 'typed') return this.#fatal(new PgMirrorError('protocol_violation', 'unexpected startup'))
+        if (frame.kind !== 'typed')
+          return this.#fatal(new PgMirrorError('protocol_violation', 'unexpected startup'))
         return this.#ready(frame.code, frame.body, step)
       case 'closed':
         return
@@ -169,7 +171,9 @@ export class Connection {
         if (!startTls) return this.#output.send(NegotiationAnswer.refuse)
         // Bytes sent before the handshake would be read as if they had been encrypted (CVE-2021-23214).
         if (this.#framer.buffered > 0) {
-          return this.#fatal(new PgMirrorError('protocol_violation', 'received unencrypted data after SSL request'))
+          return this.#fatal(
+            new PgMirrorError('protocol_violation', 'received unencrypted data after SSL request'),
+          )
         }
         this.#output.send(NegotiationAnswer.accept)
         this.#output.flush()
@@ -200,7 +204,8 @@ export class Connection {
     if (minor > 0 || unknown.length > 0) this.#output.send(negotiateProtocolVersion(0, unknown))
     const params = Object.fromEntries(Object.entries(raw).filter(([k]) => !k.startsWith('_pq_.')))
     const user = params.user
-    if (!user) return this.#fatal(sqlStateError('28000', 'no PostgreSQL user name specified in startup packet'))
+    if (!user)
+      return this.#fatal(sqlStateError('28000', 'no PostgreSQL user name specified in startup packet'))
     if (this.#ctx.scram) {
       this.#step = { kind: 'authenticating', user, params, scram: null }
       return this.#output.send(authenticationSasl([SCRAM_MECHANISM]))
@@ -208,30 +213,22 @@ export class Connection {
     return this.#begin(user, params)
   }
 
-  async #authenticate(code: number, body: Buffer, step: Extract<Step, { kind: 'authenticating' }>): Promise<void> {
-    const verifier = this.#ctx.scram as ScramVerifier
+  async #authenticate(
+    code: number,
+    body: Buffer,
+    step: Extract<Step, { kind: 'authenticating' }>,
+  ): Promise<void> {
+    if (code === FrontendCode.terminate) return this.#close()
+    let next
     try {
-      if (code === FrontendCode.terminate) return this.#close()
-      if (code !== FrontendCode.password) {
-        const got = String.fromCharCode(code)
-        throw new PgMirrorError('protocol_violation', `expected SASL response, got message type "${got}"`)
-      }
-      if (step.scram === null) {
-        const initial = decodeSaslInitialResponse(body)
-        if (initial.mechanism !== SCRAM_MECHANISM) {
-          throw new PgMirrorError('protocol_violation', 'client selected an invalid SASL authentication mechanism')
-        }
-        const first = scramServerFirst(verifier, initial.data)
-        this.#step = { ...step, scram: first }
-        return this.#output.send(authenticationSaslContinue(first.serverFirst))
-      }
-      const result = scramServerFinal(verifier, step.scram, body.toString('utf8'))
-      if (!result.ok) {
-        throw new PgMirrorError('invalid_password', `password authentication failed for user "${step.user}"`)
-      }
-      this.#output.send(authenticationSaslFinal(result.serverFinal))
+      next = saslStep(this.#ctx.scram as ScramVerifier, step.scram, step.user, code, body)
     } catch (e) {
       return this.#fatal(e)
+    }
+    this.#output.send(next.reply)
+    if (next.kind === 'continue') {
+      this.#step = { ...step, scram: next.scram }
+      return
     }
     return this.#begin(step.user, step.params)
   }
@@ -242,7 +239,10 @@ export class Connection {
     const key = this.#ctx.cancels.register(() => this.#running?.abort())
     this.#processId = key.processId
     try {
-      const handler = this.#ctx.createHandler({ processId: key.processId, remoteAddress: this.#transport.remoteAddress })
+      const handler = this.#ctx.createHandler({
+        processId: key.processId,
+        remoteAddress: this.#transport.remoteAddress,
+      })
       this.#handler = handler
       await handler.start(params)
       if (this.#step.kind === 'closed') return
@@ -321,7 +321,9 @@ export class Connection {
           handler,
         )
       case 'password':
-        return this.#fatal(new PgMirrorError('protocol_violation', 'unexpected password message after authentication'))
+        return this.#fatal(
+          new PgMirrorError('protocol_violation', 'unexpected password message after authentication'),
+        )
     }
   }
 
@@ -360,7 +362,10 @@ export class Connection {
 
   #fatal(e: unknown): void {
     if (this.#step.kind === 'closed') return
-    this.#ctx.log?.debug?.({ err: e, processId: this.#processId }, 'closing wire connection after a fatal error')
+    this.#ctx.log?.debug?.(
+      { err: e, processId: this.#processId },
+      'closing wire connection after a fatal error',
+    )
     this.#output.send(errorResponse(errorFields(e, 'FATAL')))
     this.#close()
   }

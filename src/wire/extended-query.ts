@@ -87,11 +87,19 @@ export class ExtendedQuery {
     }
     const params = msg.params.map((raw, i) => {
       if (raw === null) return null
-      if (msg.paramFormats[i] === FormatCode.binary) return binaryParamToText(statement.paramTypes[i] ?? 0, raw, i)
+      if (msg.paramFormats[i] === FormatCode.binary)
+        return binaryParamToText(statement.paramTypes[i] ?? 0, raw, i)
       return decodeUtf8(raw)
     })
     const formats = resultFormats(statement.fields, msg.resultFormats)
-    this.#portals.set(msg.portal, { statement, params, formats, state: 'new', pending: [], ending: { kind: 'empty' } })
+    this.#portals.set(msg.portal, {
+      statement,
+      params,
+      formats,
+      state: 'new',
+      pending: [],
+      ending: { kind: 'empty' },
+    })
     this.#output.send(bindComplete())
   }
 
@@ -129,7 +137,9 @@ export class ExtendedQuery {
       return
     }
     portal.state = 'done'
-    this.#output.send(portal.ending.kind === 'complete' ? commandComplete(portal.ending.tag) : emptyQueryResponse())
+    this.#output.send(
+      portal.ending.kind === 'complete' ? commandComplete(portal.ending.tag) : emptyQueryResponse(),
+    )
   }
 
   close(msg: Msg<'close'>): void {
@@ -179,7 +189,9 @@ export class ExtendedQuery {
         if (open) tag = t
       },
       notice: (n) => {
-        if (open) this.#output.send(noticeResponse(noticeFields(n)))
+        if (!open) return
+        this.#output.send(noticeResponse(noticeFields(n)))
+        this.#output.flush()
       },
       emptyQuery: () => {},
       drained: () => this.#output.drained(),

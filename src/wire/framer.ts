@@ -50,7 +50,9 @@ export class Framer {
     if (!header) return null
     const length = header.readInt32BE(0)
     if (length < 8 || length > Math.min(MAX_STARTUP_PACKET_BYTES, this.#maxMessageBytes)) {
-      return this.#fail(new PgMirrorError('protocol_violation', `invalid length of startup packet: ${length}`))
+      return this.#fail(
+        new PgMirrorError('protocol_violation', `invalid length of startup packet: ${length}`),
+      )
     }
     if (!this.#peek(length)) return null
     const body = this.#consume(length).subarray(4)

@@ -22,7 +22,12 @@ export type DescribeTarget = 'statement' | 'portal'
 
 export type FrontendMessage =
   | { readonly kind: 'query'; readonly sql: string }
-  | { readonly kind: 'parse'; readonly name: string; readonly sql: string; readonly paramTypes: readonly number[] }
+  | {
+      readonly kind: 'parse'
+      readonly name: string
+      readonly sql: string
+      readonly paramTypes: readonly number[]
+    }
   | {
       readonly kind: 'bind'
       readonly portal: string
@@ -62,6 +67,10 @@ export function decodeStartup(body: Buffer): StartupRequest {
       return { kind: 'cancel-request', processId, secretKey }
     }
   }
+  const major = request >>> 16
+  const minor = request & 0xffff
+  // Other major versions lay out the rest differently; the caller refuses them by version alone.
+  if (major !== 3) return { kind: 'startup', major, minor, params: {} }
   const params: Record<string, string> = {}
   while (true) {
     const key = r.cstring()
@@ -69,7 +78,7 @@ export function decodeStartup(body: Buffer): StartupRequest {
     params[key] = r.cstring()
   }
   r.end()
-  return { kind: 'startup', major: request >>> 16, minor: request & 0xffff, params }
+  return { kind: 'startup', major, minor, params }
 }
 
 export function decodeFrontend(code: number, body: Buffer): FrontendMessage {
@@ -157,7 +166,10 @@ function target(code: number): DescribeTarget {
 }
 
 /** SASLInitialResponse: the mechanism chosen and the client-first-message. */
-export function decodeSaslInitialResponse(body: Buffer): { readonly mechanism: string; readonly data: string } {
+export function decodeSaslInitialResponse(body: Buffer): {
+  readonly mechanism: string
+  readonly data: string
+} {
   const r = new BufferReader(body)
   const mechanism = r.cstring()
   const len = r.int32()

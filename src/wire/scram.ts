@@ -57,15 +57,20 @@ export function scramServerFirst(
   const m = /^(n|y|p=[^,]*),([^,]*),(.*)$/s.exec(clientFirst)
   if (!m) throw malformed('the client-first-message has no GS2 header')
   const [, cbind = '', authzid = '', bare = ''] = m
-  if (cbind.startsWith('p=')) throw malformed('the client requested channel binding, which this server does not offer')
+  if (cbind.startsWith('p='))
+    throw malformed('the client requested channel binding, which this server does not offer')
   if (authzid !== '') {
-    throw new PgMirrorError('feature_not_supported', 'client uses authorization identity, but it is not supported')
+    throw new PgMirrorError(
+      'feature_not_supported',
+      'client uses authorization identity, but it is not supported',
+    )
   }
   const attrs = attributes(bare)
   if (attrs[0]?.key !== 'n' || attrs[1]?.key !== 'r') throw malformed('expected "n=" and "r=" attributes')
   if (attrs.some((a) => a.key === 'm')) throw malformed('mandatory SCRAM extensions are not supported')
   const clientNonce = attrs[1].value
-  if (!/^[\x21-\x2b\x2d-\x7e]+$/.test(clientNonce)) throw malformed('the client nonce is empty or not printable')
+  if (!/^[\x21-\x2b\x2d-\x7e]+$/.test(clientNonce))
+    throw malformed('the client nonce is empty or not printable')
   const nonce = clientNonce + serverNonce
   const serverFirst = `r=${nonce},s=${v.salt.toString('base64')},i=${v.iterations}`
   return { gs2Header: `${cbind},${authzid},`, clientFirstBare: bare, serverFirst, nonce }
@@ -113,7 +118,9 @@ const malformed = (detail: string): PgMirrorError =>
 /** RFC 3454 C.1.2: non-ASCII spaces, mapped to U+0020. */
 const NON_ASCII_SPACES = new Set([0xa0, 0x1680, 0x202f, 0x205f, 0x3000])
 /** RFC 3454 B.1: "commonly mapped to nothing". */
-const MAPPED_TO_NOTHING = new Set([0xad, 0x34f, 0x1806, 0x180b, 0x180c, 0x180d, 0x200c, 0x200d, 0x2060, 0xfeff])
+const MAPPED_TO_NOTHING = new Set([
+  0xad, 0x34f, 0x1806, 0x180b, 0x180c, 0x180d, 0x200c, 0x200d, 0x2060, 0xfeff,
+])
 
 /**
  * SASLprep's mapping and normalization steps (RFC 4013 §2.1–2.2), which is what changes the bytes fed to PBKDF2.

@@ -19,7 +19,9 @@ export interface WireServer {
 const CLOSE_GRACE_MS = 5_000
 
 export async function startWireServer(opts: WireServerOptions): Promise<WireServer> {
-  const secureContext = opts.tls ? tls.createSecureContext({ cert: opts.tls.cert, key: opts.tls.key }) : undefined
+  const secureContext = opts.tls
+    ? tls.createSecureContext({ cert: opts.tls.cert, key: opts.tls.key })
+    : undefined
   const ctx: ConnectionContext = {
     scram: opts.password === undefined ? undefined : await scramVerifier(opts.password),
     serverVersion: opts.serverVersion ?? DEFAULT_SERVER_VERSION,
@@ -28,13 +30,14 @@ export async function startWireServer(opts: WireServerOptions): Promise<WireServ
     createHandler: opts.createHandler,
     log: opts.log,
   }
+  /** every open socket with its connection; an entry leaves when its socket closes */
   const live = new Map<Connection, () => net.Socket>()
 
   const server = net.createServer((raw) => {
     try {
       const { connection, socket } = accept(raw, ctx, secureContext)
       live.set(connection, socket)
-      void connection.finished.then(() => live.delete(connection))
+      raw.once('close', () => live.delete(connection))
     } catch (e) {
       opts.log?.warn({ err: e }, 'could not accept a wire connection')
       raw.destroy()
@@ -60,8 +63,8 @@ export async function startWireServer(opts: WireServerOptions): Promise<WireServ
         for (const [, socket] of connections) socket().destroy()
       }, CLOSE_GRACE_MS).unref()
       await Promise.all(connections.map(([connection]) => connection.finished))
-      clearTimeout(timer)
       await stopped
+      clearTimeout(timer)
     },
   }
 }

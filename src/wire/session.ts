@@ -53,7 +53,12 @@ export interface SessionHandler {
   /** Parse: one statement. Throws on bad SQL. paramTypes given by the client (0 = unspecified). */
   prepare(sql: string, paramTypes: readonly number[], signal: AbortSignal): Promise<PreparedInfo>
   /** Execute a prepared statement with text params (null = SQL NULL). Writes rows (no columns() call needed) and complete(). */
-  execute(sql: string, params: readonly (string | null)[], out: ResultWriter, signal: AbortSignal): Promise<void>
+  execute(
+    sql: string,
+    params: readonly (string | null)[],
+    out: ResultWriter,
+    signal: AbortSignal,
+  ): Promise<void>
   /** 'I' idle, 'T' in a transaction block, 'E' failed transaction block: sent in every ReadyForQuery. */
   transactionStatus(): 'I' | 'T' | 'E'
   /** Connection gone (Terminate or socket close). */

@@ -50,7 +50,10 @@ export async function runSimpleQuery(
       output.send(commandComplete(tag))
     },
     notice(n) {
-      if (open) output.send(noticeResponse(noticeFields(n)))
+      if (!open) return
+      // Notices often report progress during a long call, so they go out at once rather than with the result.
+      output.send(noticeResponse(noticeFields(n)))
+      output.flush()
     },
     emptyQuery() {
       if (!open) return

@@ -1,10 +1,5 @@
 import { PgMirrorError } from '../../src/errors.ts'
-import type {
-  FieldDescription,
-  PreparedInfo,
-  ResultWriter,
-  SessionHandler,
-} from '../../src/wire/session.ts'
+import type { FieldDescription, PreparedInfo, ResultWriter, SessionHandler } from '../../src/wire/session.ts'
 
 /**
  * A tiny SessionHandler for wire tests. It understands:
@@ -40,7 +35,12 @@ const TYPES: Readonly<Record<string, number>> = {
 }
 
 type Item =
-  | { readonly kind: 'literal'; readonly value: string | null; readonly typeOid: number; readonly name: string }
+  | {
+      readonly kind: 'literal'
+      readonly value: string | null
+      readonly typeOid: number
+      readonly name: string
+    }
   | { readonly kind: 'param'; readonly index: number; readonly typeOid: number; readonly name: string }
 
 type Statement =
@@ -62,7 +62,13 @@ function parseItem(text: string): Item {
   if (/^-?\d+$/.test(expr)) return { kind: 'literal', value: expr, typeOid: 23, name: alias ?? '?column?' }
   if (/^null$/i.test(expr)) return { kind: 'literal', value: null, typeOid: 25, name: alias ?? '?column?' }
   const str = /^'((?:[^']|'')*)'$/.exec(expr)
-  if (str) return { kind: 'literal', value: (str[1] as string).replaceAll("''", "'"), typeOid: 25, name: alias ?? '?column?' }
+  if (str)
+    return {
+      kind: 'literal',
+      value: (str[1] as string).replaceAll("''", "'"),
+      typeOid: 25,
+      name: alias ?? '?column?',
+    }
   throw syntax(`syntax error at or near "${expr.slice(0, 20)}"`)
 }
 
@@ -72,28 +78,14 @@ function parseStatement(sql: string): Statement {
   if (lower === 'begin' || lower === 'start transaction') return { kind: 'begin' }
   if (lower === 'commit' || lower === 'end') return { kind: 'commit' }
   if (lower === 'rollback') return { kind: 'rollback' }
-  if (lower === 'fail' || lower === 'sleep' || lower === 'notice' || lower === 'nodata') return { kind: lower }
+  if (lower === 'fail' || lower === 'sleep' || lower === 'notice' || lower === 'nodata')
+    return { kind: lower }
   if (lower.startsWith('set ')) return { kind: 'set' }
   const rows = /^rows\s+(\d+)$/.exec(lower)
   if (rows) return { kind: 'rows', count: Number(rows[1]) }
-  if (lower.startsWith('select ')) return { kind: 'select', items: splitItems(s.slice(7)).map(parseItem) }
+  if (lower.startsWith('select '))
+    return { kind: 'select', items: splitOutsideQuotes(s.slice(7), ',').map(parseItem) }
   throw syntax(`syntax error at or near "${s.split(/\s/)[0] ?? ''}"`)
-}
-
-/** Splits on commas outside quotes. */
-function splitItems(list: string): string[] {
-  const out: string[] = []
-  let cur = ''
-  let quoted = false
-  for (const ch of list) {
-    if (ch === "'") quoted = !quoted
-    if (ch === ',' && !quoted) {
-      out.push(cur)
-      cur = ''
-    } else cur += ch
-  }
-  out.push(cur)
-  return out
 }
 
 const syntax = (message: string): PgMirrorError => new PgMirrorError('syntax_error', message, { position: 3 })
@@ -112,7 +104,8 @@ export class EchoHandler implements SessionHandler {
   readonly seen: string[] = []
 
   async start(params: Readonly<Record<string, string>>): Promise<void> {
-    if (params.database === 'refuse') throw new PgMirrorError('invalid_password', 'database "refuse" refuses you')
+    if (params.database === 'refuse')
+      throw new PgMirrorError('invalid_password', 'database "refuse" refuses you')
     this.startParams = params
   }
 
@@ -137,7 +130,12 @@ export class EchoHandler implements SessionHandler {
     return { paramTypes: Array.from(paramTypes, (t) => t ?? 0), fields: fieldsOf(st) }
   }
 
-  async execute(sql: string, params: readonly (string | null)[], out: ResultWriter, signal: AbortSignal): Promise<void> {
+  async execute(
+    sql: string,
+    params: readonly (string | null)[],
+    out: ResultWriter,
+    signal: AbortSignal,
+  ): Promise<void> {
     this.seen.push(sql)
     if (sql.trim() === '') return
     await this.#run(parseStatement(sql), params, out, signal)
@@ -151,7 +149,12 @@ export class EchoHandler implements SessionHandler {
     this.ended = true
   }
 
-  async #run(st: Statement, params: readonly (string | null)[], out: ResultWriter, signal: AbortSignal): Promise<void> {
+  async #run(
+    st: Statement,
+    params: readonly (string | null)[],
+    out: ResultWriter,
+    signal: AbortSignal,
+  ): Promise<void> {
     if (this.status === 'E' && st.kind !== 'commit' && st.kind !== 'rollback') {
       throw new PgMirrorError(
         'invalid_transaction_state',
@@ -216,6 +219,7 @@ function splitStatements(sql: string): string[] {
   return splitOutsideQuotes(sql, ';').filter((s) => s.trim() !== '')
 }
 
+/** Splits on a separator outside single quotes. */
 function splitOutsideQuotes(text: string, sep: string): string[] {
   const out: string[] = []
   let cur = ''

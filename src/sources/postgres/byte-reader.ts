@@ -13,7 +13,10 @@ export class ByteReader {
 
   private need(n: number): void {
     if (this.pos + n > this.buf.length) {
-      throw new PgMirrorError('protocol_violation', `message truncated: needed ${n} bytes at offset ${this.pos}`)
+      throw new PgMirrorError(
+        'protocol_violation',
+        `message truncated: needed ${n} bytes at offset ${this.pos}`,
+      )
     }
   }
 

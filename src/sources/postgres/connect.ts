@@ -53,7 +53,11 @@ function loadCa(cfg: PostgresConfig): string | undefined {
 }
 
 /** Builds node-tls options for the mode; `false` means plain TCP. */
-export function tlsOptions(cfg: PostgresConfig, mode: TlsMode, ca: string | undefined): ConnectionOptions | false {
+export function tlsOptions(
+  cfg: PostgresConfig,
+  mode: TlsMode,
+  ca: string | undefined,
+): ConnectionOptions | false {
   if (mode === 'disable') return false
   const opts: ConnectionOptions = {}
   if (ca !== undefined) opts.ca = ca
@@ -127,7 +131,10 @@ function hintFor(err: DriverError, cfg: PostgresConfig): string | undefined {
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return join('check that the address is reachable from the pgmirror machine and no firewall drops the traffic', local)
+      return join(
+        'check that the address is reachable from the pgmirror machine and no firewall drops the traffic',
+        local,
+      )
     case '28P01':
     case '28000':
       return 'check the user and password options of the peer'
@@ -141,7 +148,8 @@ function hintFor(err: DriverError, cfg: PostgresConfig): string | undefined {
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return 'the server certificate does not name this host: set tls_host to the name it carries, or use sslmode verify-ca'
   }
-  if (/does not support SSL/i.test(msg)) return 'the server has TLS off: set require_tls = false (or sslmode = disable)'
+  if (/does not support SSL/i.test(msg))
+    return 'the server has TLS off: set require_tls = false (or sslmode = disable)'
   if (/timeout/i.test(msg)) return join('the server did not answer within connect_timeout', local)
   return local
 }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import type { Row, Value } from '../../model/record.ts'
+import { setColumn } from './row.ts'
 
 const ESCAPES: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' }
 
@@ -44,8 +45,8 @@ export async function* copyTextRows(
   let batch: Row[] = []
   const toRow = (line: string): Row => {
     const values = parseCopyTextLine(line)
-    const row: Record<string, Value> = Object.create(null) as Record<string, Value>
-    columns.forEach((c, i) => (row[c] = values[i] ?? null))
+    const row: Record<string, Value> = {}
+    columns.forEach((c, i) => setColumn(row, c, values[i] ?? null))
     return row
   }
   for await (const chunk of stream as AsyncIterable<Buffer>) {

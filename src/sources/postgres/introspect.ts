@@ -44,10 +44,10 @@ export async function describeTables(
 ): Promise<Map<string, TableSchema>> {
   const out = new Map<string, TableSchema>()
   if (tables.length === 0) return out
-  const rels = await client.query<{ ord: string; oid: Text; relkind: Text; relreplident: Text }>(RELATIONS_SQL, [
-    tables.map((t) => t.schema),
-    tables.map((t) => t.table),
-  ])
+  const rels = await client.query<{ ord: string; oid: Text; relkind: Text; relreplident: Text }>(
+    RELATIONS_SQL,
+    [tables.map((t) => t.schema), tables.map((t) => t.table)],
+  )
   const byOid = new Map<string, { name: TableName; ident: TableSchema['replicaIdentity'] }>()
   for (const r of rels.rows) {
     const name = tables[Number(r.ord) - 1] as TableName
@@ -60,7 +60,8 @@ export async function describeTables(
       })
     }
     const ident = r.relreplident ?? ''
-    if (!isReplicaIdentity(ident)) throw new PgMirrorError('internal_error', `unknown replica identity "${ident}"`)
+    if (!isReplicaIdentity(ident))
+      throw new PgMirrorError('internal_error', `unknown replica identity "${ident}"`)
     byOid.set(r.oid, { name, ident })
   }
   const oids = [...byOid.keys()]
@@ -72,10 +73,12 @@ export async function describeTables(
     typname: string
     attnotnull: string
   }>(COLUMNS_SQL, [oids])
-  const keys = await client.query<{ relid: string; indisprimary: string; indisreplident: string; attname: string }>(
-    KEYS_SQL,
-    [oids],
-  )
+  const keys = await client.query<{
+    relid: string
+    indisprimary: string
+    indisreplident: string
+    attname: string
+  }>(KEYS_SQL, [oids])
   const columns = new Map<string, ColumnSchema[]>()
   for (const c of cols.rows) {
     const list = columns.get(c.relid) ?? []
@@ -91,7 +94,9 @@ export async function describeTables(
   for (const [oid, { name, ident }] of byOid) {
     const useReplIdentIndex = ident === 'i'
     const primaryKey = keys.rows
-      .filter((k) => k.relid === oid && (useReplIdentIndex ? k.indisreplident === 't' : k.indisprimary === 't'))
+      .filter(
+        (k) => k.relid === oid && (useReplIdentIndex ? k.indisreplident === 't' : k.indisprimary === 't'),
+      )
       .map((k) => k.attname)
     out.set(tableKey(name), { name, columns: columns.get(oid) ?? [], primaryKey, replicaIdentity: ident })
   }
@@ -115,9 +120,12 @@ SELECT current_setting('wal_level') AS wal_level, r.rolsuper,
 FROM pg_roles r WHERE r.rolname = current_user`
 
 export async function checkSource(client: Queryable): Promise<SourceInfo> {
-  const res = await client.query<{ wal_level: string; rolsuper: string; replication: string; version: string }>(
-    SOURCE_SQL,
-  )
+  const res = await client.query<{
+    wal_level: string
+    rolsuper: string
+    replication: string
+    version: string
+  }>(SOURCE_SQL)
   const row = res.rows[0]
   if (!row) throw new PgMirrorError('internal_error', 'current user not found in pg_roles')
   return {
@@ -141,15 +149,23 @@ export function validateSourceInfo(info: SourceInfo): void {
     )
   }
   if (info.walLevel !== 'logical') {
-    throw new PgMirrorError('object_not_in_prerequisite_state', `logical decoding requires wal_level "logical"`, {
-      detail: `wal_level is "${info.walLevel}"`,
-      hint: 'run ALTER SYSTEM SET wal_level = logical and restart the server',
-    })
+    throw new PgMirrorError(
+      'object_not_in_prerequisite_state',
+      `logical decoding requires wal_level "logical"`,
+      {
+        detail: `wal_level is "${info.walLevel}"`,
+        hint: 'run ALTER SYSTEM SET wal_level = logical and restart the server',
+      },
+    )
   }
   if (!info.isSuperuser && !info.hasReplication) {
-    throw new PgMirrorError('insufficient_privilege', 'must be superuser or replication role to use replication slots', {
-      hint: 'run ALTER ROLE <user> WITH REPLICATION on the source',
-    })
+    throw new PgMirrorError(
+      'insufficient_privilege',
+      'must be superuser or replication role to use replication slots',
+      {
+        hint: 'run ALTER ROLE <user> WITH REPLICATION on the source',
+      },
+    )
   }
 }
 
@@ -162,9 +178,13 @@ export function ensurePullable(schemas: Iterable<TableSchema>): void {
     const name = tableKey(s.name)
     const alter = `ALTER TABLE ${quoteTable(s.name)} REPLICA IDENTITY FULL`
     if (s.replicaIdentity === 'n') {
-      throw new PgMirrorError('object_not_in_prerequisite_state', `table "${name}" has REPLICA IDENTITY NOTHING`, {
-        hint: `updates and deletes cannot be replicated; run ${alter} (or DEFAULT with a primary key)`,
-      })
+      throw new PgMirrorError(
+        'object_not_in_prerequisite_state',
+        `table "${name}" has REPLICA IDENTITY NOTHING`,
+        {
+          hint: `updates and deletes cannot be replicated; run ${alter} (or DEFAULT with a primary key)`,
+        },
+      )
     }
     if (s.primaryKey.length === 0 && s.replicaIdentity !== 'f') {
       throw new PgMirrorError(

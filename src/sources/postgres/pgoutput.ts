@@ -55,7 +55,12 @@ export type PgoutputMessage =
       readonly oldTuple: Tuple | undefined
       readonly newTuple: Tuple
     }
-  | { readonly tag: 'delete'; readonly relationOid: number; readonly oldKind: 'key' | 'old'; readonly oldTuple: Tuple }
+  | {
+      readonly tag: 'delete'
+      readonly relationOid: number
+      readonly oldKind: 'key' | 'old'
+      readonly oldTuple: Tuple
+    }
   | {
       readonly tag: 'truncate'
       readonly relationOids: readonly number[]
@@ -173,7 +178,12 @@ export function decodePgoutput(buf: Buffer): PgoutputMessage {
       const options = r.u8()
       const relationOids: number[] = []
       for (let i = 0; i < n; i++) relationOids.push(r.u32())
-      return { tag: 'truncate', relationOids, cascade: (options & 1) !== 0, restartIdentity: (options & 2) !== 0 }
+      return {
+        tag: 'truncate',
+        relationOids,
+        cascade: (options & 1) !== 0,
+        restartIdentity: (options & 2) !== 0,
+      }
     }
     case 0x4f: // 'O'
       return { tag: 'origin', originLsn: r.lsn(), name: r.cstring() }

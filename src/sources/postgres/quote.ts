@@ -12,6 +12,7 @@ export const quoteTable = (t: TableName): string => `${quoteIdent(t.schema)}.${q
  * would need E'' syntax, and none of our literals may contain one.
  */
 export function quoteLiteral(value: string): string {
-  if (value.includes('\\') || value.includes('\0')) throw new Error(`literal may not contain a backslash or NUL: ${value}`)
+  if (value.includes('\\') || value.includes('\0'))
+    throw new Error(`literal may not contain a backslash or NUL: ${value}`)
   return `'${value.replaceAll("'", "''")}'`
 }

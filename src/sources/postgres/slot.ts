@@ -23,7 +23,10 @@ export function validateSlotName(name: string): void {
 }
 
 /** The names pgmirror uses when the mirror does not name its own slot and publication. */
-export function defaultObjectNames(mirror: string): { readonly slotName: string; readonly publicationName: string } {
+export function defaultObjectNames(mirror: string): {
+  readonly slotName: string
+  readonly publicationName: string
+} {
   const slotName = `pgmirror_slot_${mirror}`
   validateSlotName(slotName)
   return { slotName, publicationName: `pgmirror_pub_${mirror}` }
@@ -67,7 +70,9 @@ export async function addTablesToPublication(
   const have = new Set(present.rows.map((r) => `${r.schemaname}\0${r.tablename}`))
   const missing = tables.filter((t) => !have.has(`${t.schema}\0${t.table}`))
   if (missing.length === 0) return
-  await client.query(`ALTER PUBLICATION ${quoteIdent(publicationName)} ADD TABLE ${missing.map(quoteTable).join(', ')}`)
+  await client.query(
+    `ALTER PUBLICATION ${quoteIdent(publicationName)} ADD TABLE ${missing.map(quoteTable).join(', ')}`,
+  )
 }
 
 export interface CreatedSlot {
@@ -94,7 +99,10 @@ export async function createSlot(
   validateSlotName(slotName)
   // Slot creation waits for running transactions, and the exported snapshot keeps the session idle in a
   // transaction: neither may be cut short by timeouts the peer's user or database carries.
-  const options = [cfg.options, '-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0']
+  const options = [
+    cfg.options,
+    '-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0',
+  ]
     .filter(Boolean)
     .join(' ')
   const client = await openClient({ ...cfg, options }, { replication: 'database' })

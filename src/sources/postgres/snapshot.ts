@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import { PgMirrorError } from '../../errors.ts'
@@ -16,8 +15,13 @@ export const MAX_PARTITIONS = 1000
  * spread evenly over blocks. The first range starts at block 0 and the last is open-ended, so together they cover
  * every tuple, including pages added after planning. Always at least one partition.
  */
-export function splitBlocks(totalBlocks: number, estimatedRows: number, rowsPerPartition: number): SnapshotPartition[] {
-  if (!(rowsPerPartition > 0)) throw new RangeError(`rowsPerPartition must be positive, got ${rowsPerPartition}`)
+export function splitBlocks(
+  totalBlocks: number,
+  estimatedRows: number,
+  rowsPerPartition: number,
+): SnapshotPartition[] {
+  if (!(rowsPerPartition > 0))
+    throw new RangeError(`rowsPerPartition must be positive, got ${rowsPerPartition}`)
   const wanted = Math.ceil(Math.max(0, estimatedRows) / rowsPerPartition)
   const count = Math.max(1, Math.min(wanted, MAX_PARTITIONS, totalBlocks))
   const parts: SnapshotPartition[] = []
@@ -30,16 +34,21 @@ export function splitBlocks(totalBlocks: number, estimatedRows: number, rowsPerP
 }
 
 // For a partitioned table the ctid predicate applies to each leaf separately, so the block range must span the
-// largest leaf; rows add up over the leaves. reltuples < 0 means "never analyzed".
+// largest leaf; rows add up over the leaves (pg_partition_tree lists nothing for a plain table, hence the UNION).
+// reltuples < 0 means "never analyzed".
 const SIZE_SQL = `
+WITH leaves AS (
+  SELECT l.relid FROM pg_partition_tree($1::regclass) l WHERE l.isleaf
+  UNION
+  SELECT c.oid FROM pg_class c WHERE c.oid = $1::regclass AND c.relkind <> 'p'
+)
 SELECT coalesce(max(pg_relation_size(l.relid)), 0)::int8 / current_setting('block_size')::int8 AS blocks,
        coalesce(sum(CASE WHEN c.relpages > 0 AND c.reltuples >= 0
                          THEN c.reltuples / c.relpages * (pg_relation_size(l.relid) / current_setting('block_size')::int8)
                          ELSE 0 END), 0)::int8 AS rows,
        bool_or(c.reltuples < 0 OR (c.relpages = 0 AND pg_relation_size(l.relid) > 0)) AS unknown
-FROM pg_partition_tree($1::regclass) l
-JOIN pg_class c ON c.oid = l.relid
-WHERE l.isleaf`
+FROM leaves l
+JOIN pg_class c ON c.oid = l.relid`
 
 /**
  * Plans CTID block-range partitions. Rows are estimated as reltuples per page times the current page count
@@ -77,7 +86,8 @@ export function partitionCopySql(
   partition: SnapshotPartition,
   format: CopyFormat,
 ): string {
-  if (columns.length === 0) throw new PgMirrorError('invalid_parameter_value', 'a partition read needs columns')
+  if (columns.length === 0)
+    throw new PgMirrorError('invalid_parameter_value', 'a partition read needs columns')
   const select = `SELECT ${columns.map(quoteIdent).join(', ')} FROM ${quoteTable(table)}${partitionPredicate(partition)}`
   return `COPY (${select}) TO STDOUT (FORMAT ${format})`
 }

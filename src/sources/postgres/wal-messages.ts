@@ -43,7 +43,10 @@ export function decodeWalMessage(buf: Buffer): WalMessage {
       return { kind: 'keepalive', walEnd, replyRequested: r.u8() === 1 }
     }
     default:
-      throw new PgMirrorError('protocol_violation', `unexpected replication message type 0x${tag.toString(16)}`)
+      throw new PgMirrorError(
+        'protocol_violation',
+        `unexpected replication message type 0x${tag.toString(16)}`,
+      )
   }
 }
 
