@@ -3,7 +3,20 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 const internal = (allowed) => {
-  const all = ['model', 'wire', 'sql', 'catalog', 'engine', 'sources', 'sinks', 'api', 'config', 'main', 'log', 'errors']
+  const all = [
+    'model',
+    'wire',
+    'sql',
+    'catalog',
+    'engine',
+    'sources',
+    'sinks',
+    'api',
+    'config',
+    'main',
+    'log',
+    'errors',
+  ]
   const banned = all.filter((f) => !allowed.includes(f))
   return {
     'no-restricted-imports': [
@@ -33,8 +46,28 @@ export default tseslint.config(
   { files: ['src/wire/**'], rules: internal(['errors']) },
   { files: ['src/sql/**'], rules: internal(['model', 'errors']) },
   { files: ['src/catalog/**'], rules: internal(['model', 'errors', 'log']) },
-  { files: ['src/sources/**', 'src/sinks/**'], rules: internal(['model', 'errors', 'log', 'sources', 'sinks']) },
-  { files: ['src/engine/**'], rules: internal(['model', 'errors', 'log', 'sql', 'catalog', 'sources', 'sinks', 'engine', 'wire', 'config']) },
+  {
+    files: ['src/sources/**', 'src/sinks/**'],
+    rules: internal(['model', 'errors', 'log', 'sources', 'sinks']),
+  },
+  {
+    files: ['src/engine/**'],
+    rules: internal([
+      'model',
+      'errors',
+      'log',
+      'sql',
+      'catalog',
+      'sources',
+      'sinks',
+      'engine',
+      'wire',
+      'config',
+    ]),
+  },
   { files: ['src/api/**'], rules: internal(['model', 'errors', 'log', 'engine', 'config', 'api']) },
-  { files: ['bin/**', 'scripts/**'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  {
+    files: ['bin/**', 'scripts/**'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
 )

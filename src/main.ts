@@ -6,10 +6,14 @@ import pg from 'pg'
 import { startApiServer } from './api/server.ts'
 import { startEmbeddedCatalog, type EmbeddedCatalog } from './catalog/embedded.ts'
 import { migrate } from './catalog/migrate.ts'
+import { MirrorStore } from './catalog/mirror-store.ts'
 import { PeerStore } from './catalog/peer-store.ts'
 import { ConfigError, loadConfig, type Flags } from './config.ts'
 import type { EngineContext } from './engine/context.ts'
 import { GatewaySession } from './engine/gateway-session.ts'
+import { JobQueue } from './engine/queue.ts'
+import { connectors } from './engine/registry.ts'
+import { startJobWorker } from './engine/worker.ts'
 import { createLogger } from './log.ts'
 import { startWireServer } from './wire/server.ts'
 import { VERSION } from './version.ts'
@@ -50,13 +54,26 @@ async function start(flags: Flags): Promise<void> {
     mc.release()
   }
 
+  const backend = { catalogUrl, redisUrl: config.redisUrl }
+  const queue = new JobQueue(backend)
   const ctx: EngineContext = {
     catalog,
     catalogUrl,
     peers: new PeerStore(catalog, config.encryptionKey),
+    mirrors: new MirrorStore(catalog),
+    queue,
+    connectors,
     log,
   }
-  const closers: (() => Promise<void>)[] = []
+  const closers: (() => Promise<void>)[] = [() => queue.close()]
+  if (config.role === 'all' || config.role === 'worker') {
+    const worker = startJobWorker(ctx, backend, config.workerConcurrency)
+    closers.push(() => worker.close())
+    log.info(
+      { concurrency: config.workerConcurrency, queue: config.redisUrl ? 'redis' : 'postgres' },
+      'worker started',
+    )
+  }
 
   if (config.role === 'all' || config.role === 'gateway') {
     const wire = await startWireServer({

@@ -32,14 +32,11 @@ export async function buildApi(ctx: EngineContext, opts: ApiOptions): Promise<Fa
       const path = req.url.split('?')[0] ?? ''
       if (PUBLIC_PATHS.has(path)) return
       if (!basicAuthOk(req.headers.authorization, pw)) {
-        await reply
-          .code(401)
-          .header('WWW-Authenticate', 'Basic realm="pgmirror", charset="UTF-8"')
-          .send({
-            code: 401,
-            status: 'UNAUTHENTICATED',
-            message: 'authentication required: HTTP Basic with the PEERDB_PASSWORD password',
-          })
+        await reply.code(401).header('WWW-Authenticate', 'Basic realm="pgmirror", charset="UTF-8"').send({
+          code: 401,
+          status: 'UNAUTHENTICATED',
+          message: 'authentication required: HTTP Basic with the PEERDB_PASSWORD password',
+        })
       }
     })
   }

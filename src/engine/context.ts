@@ -1,11 +1,17 @@
 import type pg from 'pg'
+import type { MirrorStore } from '../catalog/mirror-store.ts'
 import type { PeerStore } from '../catalog/peer-store.ts'
 import type { Logger } from '../log.ts'
+import type { JobQueue } from './queue.ts'
+import type { Connectors } from './registry.ts'
 
 /** What every command needs; built once in main.ts and handed down. */
 export interface EngineContext {
   readonly catalog: pg.Pool
   readonly catalogUrl: string
   readonly peers: PeerStore
+  readonly mirrors: MirrorStore
+  readonly queue: JobQueue
+  readonly connectors: Connectors
   readonly log: Logger
 }

@@ -31,7 +31,10 @@ export function describeExtension(stmt: Statement): readonly FieldDescription[] 
     case 'show_mirrors':
       return mirrorStatementFields(stmt)
     case 'execute_on_peer':
-      throw new PgMirrorError('feature_not_supported', 'EXECUTE on a peer cannot be prepared; send it as a simple query')
+      throw new PgMirrorError(
+        'feature_not_supported',
+        'EXECUTE on a peer cannot be prepared; send it as a simple query',
+      )
     default:
       return null
   }

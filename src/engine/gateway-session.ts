@@ -49,7 +49,10 @@ export class GatewaySession implements SessionHandler {
 
   async start(params: Readonly<Record<string, string>>): Promise<void> {
     if (params.application_name) this.settings.set('application_name', params.application_name)
-    this.ctx.log.debug({ conn: this.info.processId, user: params.user, from: this.info.remoteAddress }, 'session start')
+    this.ctx.log.debug(
+      { conn: this.info.processId, user: params.user, from: this.info.remoteAddress },
+      'session start',
+    )
   }
 
   transactionStatus(): 'I' | 'T' | 'E' {
@@ -105,7 +108,12 @@ export class GatewaySession implements SessionHandler {
     }
   }
 
-  async execute(sql: string, params: readonly (string | null)[], out: ResultWriter, signal: AbortSignal): Promise<void> {
+  async execute(
+    sql: string,
+    params: readonly (string | null)[],
+    out: ResultWriter,
+    signal: AbortSignal,
+  ): Promise<void> {
     const part = splitStatements(sql)[0]
     if (!part) {
       out.emptyQuery()
@@ -124,7 +132,10 @@ export class GatewaySession implements SessionHandler {
   ): Promise<void> {
     try {
       const route = await this.route(text, offset)
-      if (this.tx === 'E' && !(route.kind === 'session' && (route.cmd.kind === 'rollback' || route.cmd.kind === 'commit'))) {
+      if (
+        this.tx === 'E' &&
+        !(route.kind === 'session' && (route.cmd.kind === 'rollback' || route.cmd.kind === 'commit'))
+      ) {
         throw new PgMirrorError(
           'invalid_transaction_state',
           'current transaction is aborted, commands ignored until end of transaction block',
@@ -150,9 +161,13 @@ export class GatewaySession implements SessionHandler {
           .map((r) => r[0]!.toLowerCase()),
       )
       if (referenced.size > 1) {
-        throw new PgMirrorError('feature_not_supported', 'queries touching multiple peers are not supported', {
-          detail: `peers referenced: ${[...referenced].map(q).join(', ')}`,
-        })
+        throw new PgMirrorError(
+          'feature_not_supported',
+          'queries touching multiple peers are not supported',
+          {
+            detail: `peers referenced: ${[...referenced].map(q).join(', ')}`,
+          },
+        )
       }
       const peer = [...referenced][0]
       if (peer) return { kind: 'peer', peer, sql: analysis.stripPrefix(peer) }
@@ -160,7 +175,10 @@ export class GatewaySession implements SessionHandler {
     const del = matchDeletePeer(text)
     if (del) return { kind: 'delete-peer', name: del }
     if (HIDDEN_RELATIONS.test(text)) {
-      throw new PgMirrorError('insufficient_privilege', 'permission denied: peer secrets are not readable through pgmirror')
+      throw new PgMirrorError(
+        'insufficient_privilege',
+        'permission denied: peer secrets are not readable through pgmirror',
+      )
     }
     return { kind: 'catalog', sql: text }
   }
@@ -221,17 +239,24 @@ export class GatewaySession implements SessionHandler {
   private runSession(cmd: SessionCommand, out: ResultWriter, sendColumns: boolean): void {
     switch (cmd.kind) {
       case 'begin':
-        if (this.tx !== 'I') out.notice({ message: 'there is already a transaction in progress', severity: 'WARNING', code: '25001' })
+        if (this.tx !== 'I')
+          out.notice({
+            message: 'there is already a transaction in progress',
+            severity: 'WARNING',
+            code: '25001',
+          })
         this.tx = 'T'
         out.complete('BEGIN')
         return
       case 'commit':
-        if (this.tx === 'I') out.notice({ message: 'there is no transaction in progress', severity: 'WARNING', code: '25P01' })
+        if (this.tx === 'I')
+          out.notice({ message: 'there is no transaction in progress', severity: 'WARNING', code: '25P01' })
         out.complete(this.tx === 'E' ? 'ROLLBACK' : 'COMMIT')
         this.tx = 'I'
         return
       case 'rollback':
-        if (this.tx === 'I') out.notice({ message: 'there is no transaction in progress', severity: 'WARNING', code: '25P01' })
+        if (this.tx === 'I')
+          out.notice({ message: 'there is no transaction in progress', severity: 'WARNING', code: '25P01' })
         this.tx = 'I'
         out.complete('ROLLBACK')
         return
@@ -313,9 +338,15 @@ export class GatewaySession implements SessionHandler {
     if (cached) return cached
     const peer = await this.ctx.peers.get(name)
     if (peer.type !== 'POSTGRES') {
-      throw new PgMirrorError('feature_not_supported', `queries can be forwarded only to postgres peers; ${q(name)} is ${peer.type.toLowerCase()}`)
+      throw new PgMirrorError(
+        'feature_not_supported',
+        `queries can be forwarded only to postgres peers; ${q(name)} is ${peer.type.toLowerCase()}`,
+      )
     }
-    const config = { ...pgClientConfig(peer.config, { applicationName: 'pgmirror_gateway' }), types: rawTextTypes }
+    const config = {
+      ...pgClientConfig(peer.config, { applicationName: 'pgmirror_gateway' }),
+      types: rawTextTypes,
+    }
     const client = new pg.Client(config)
     client.on('error', () => this.peerConns.delete(name))
     try {

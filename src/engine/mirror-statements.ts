@@ -1,6 +1,22 @@
+/**
+ * The SQL face of the mirror commands: CREATE/DROP/PAUSE/RESUME/RESYNC/ALTER MIRROR and SHOW MIRROR(S).
+ */
 import { PgMirrorError } from '../errors.ts'
 import type { Statement } from '../sql/ast.ts'
+import { validateMirrorOptionChanges, validateMirrorOptions } from '../sql/mirror-options.ts'
+import { optionRecord } from '../sql/option-values.ts'
+import { toTableMappings } from '../sql/table-mappings.ts'
 import type { FieldDescription, ResultWriter } from '../wire/session.ts'
+import {
+  addTablesToMirror,
+  alterMirrorSet,
+  createMirror,
+  dropMirror,
+  mirrorStatus,
+  pauseMirror,
+  resumeMirror,
+  resyncMirror,
+} from './commands/mirrors.ts'
 import type { EngineContext } from './context.ts'
 
 type MirrorStatement = Extract<
@@ -19,15 +35,141 @@ type MirrorStatement = Extract<
   }
 >
 
-export function mirrorStatementFields(_stmt: MirrorStatement): readonly FieldDescription[] | null {
+const TEXT = 25
+const INT8 = 20
+const JSONB = 3802
+const TSTZ = 1184
+
+const SHOW_MIRROR_FIELDS: readonly FieldDescription[] = [
+  { name: 'name', typeOid: TEXT },
+  { name: 'status', typeOid: TEXT },
+  { name: 'source', typeOid: TEXT },
+  { name: 'destination', typeOid: TEXT },
+  { name: 'slot_name', typeOid: TEXT },
+  { name: 'last_synced_lsn', typeOid: TEXT },
+  { name: 'retained_wal_bytes', typeOid: INT8 },
+  { name: 'lag_seconds', typeOid: 701 },
+  { name: 'last_batch_id', typeOid: INT8 },
+  { name: 'last_batch_at', typeOid: TSTZ },
+  { name: 'rows_synced', typeOid: INT8 },
+  { name: 'last_error', typeOid: TEXT },
+  { name: 'last_error_at', typeOid: TSTZ },
+  { name: 'tables', typeOid: JSONB },
+]
+
+const SHOW_MIRRORS_FIELDS: readonly FieldDescription[] = [
+  { name: 'name', typeOid: TEXT },
+  { name: 'status', typeOid: TEXT },
+  { name: 'source', typeOid: TEXT },
+  { name: 'destination', typeOid: TEXT },
+  { name: 'rows_synced', typeOid: INT8 },
+  { name: 'last_batch_at', typeOid: TSTZ },
+  { name: 'last_error', typeOid: TEXT },
+]
+
+export function mirrorStatementFields(stmt: MirrorStatement): readonly FieldDescription[] | null {
+  if (stmt.kind === 'show_mirror') return SHOW_MIRROR_FIELDS
+  if (stmt.kind === 'show_mirrors') return SHOW_MIRRORS_FIELDS
   return null
 }
 
+const notFoundOk = async (ifExists: boolean, name: string, out: ResultWriter, fn: () => Promise<unknown>) => {
+  try {
+    await fn()
+    return true
+  } catch (e) {
+    if (ifExists && e instanceof PgMirrorError && e.kind === 'undefined_object') {
+      out.notice({ message: `mirror "${name}" does not exist, skipping` })
+      return false
+    }
+    throw e
+  }
+}
+
 export async function mirrorStatementCommand(
-  _ctx: EngineContext,
+  ctx: EngineContext,
   stmt: MirrorStatement,
-  _out: ResultWriter,
-  _opts: { sendColumns: boolean; signal: AbortSignal },
+  out: ResultWriter,
+  opts: { sendColumns: boolean; signal: AbortSignal },
 ): Promise<void> {
-  throw new PgMirrorError('feature_not_supported', `${stmt.kind.replace(/_/g, ' ')} is not available yet`)
+  switch (stmt.kind) {
+    case 'create_mirror': {
+      const r = await createMirror(ctx, {
+        name: stmt.name,
+        source: stmt.source,
+        destination: stmt.destination,
+        mappings: toTableMappings(stmt.mappings),
+        options: validateMirrorOptions(optionRecord(stmt.options), 'sql'),
+        mode: stmt.ifNotExists ? 'if-not-exists' : 'create',
+      })
+      for (const n of r.notices) out.notice({ message: n })
+      out.complete('CREATE MIRROR')
+      return
+    }
+    case 'drop_mirror': {
+      const r = await dropMirror(ctx, stmt.name, stmt.ifExists)
+      for (const n of r.notices) out.notice({ message: n })
+      out.complete('DROP MIRROR')
+      return
+    }
+    case 'pause_mirror':
+      await notFoundOk(stmt.ifExists, stmt.name, out, () => pauseMirror(ctx, stmt.name))
+      out.complete('PAUSE MIRROR')
+      return
+    case 'resume_mirror':
+      await notFoundOk(stmt.ifExists, stmt.name, out, () => resumeMirror(ctx, stmt.name))
+      out.complete('RESUME MIRROR')
+      return
+    case 'resync_mirror':
+      await notFoundOk(stmt.ifExists, stmt.name, out, () => resyncMirror(ctx, stmt.name))
+      out.complete('RESYNC MIRROR')
+      return
+    case 'alter_mirror_add_tables':
+      await addTablesToMirror(ctx, stmt.name, toTableMappings(stmt.mappings))
+      out.complete('ALTER MIRROR')
+      return
+    case 'alter_mirror_set':
+      await alterMirrorSet(ctx, stmt.name, validateMirrorOptionChanges(optionRecord(stmt.options), 'sql'))
+      out.complete('ALTER MIRROR')
+      return
+    case 'show_mirror': {
+      const s = await mirrorStatus(ctx, stmt.name)
+      if (opts.sendColumns) out.columns(SHOW_MIRROR_FIELDS)
+      out.row([
+        s.name,
+        s.status,
+        s.source,
+        s.destination,
+        s.slotName,
+        s.lastSyncedLsn,
+        s.retainedWalBytes,
+        s.lagSeconds === null ? null : String(s.lagSeconds),
+        s.lastBatchId,
+        s.lastBatchAt,
+        s.rowsSynced,
+        s.lastError,
+        s.lastErrorAt,
+        JSON.stringify(s.tables),
+      ])
+      out.complete('SHOW')
+      return
+    }
+    case 'show_mirrors': {
+      const all = await ctx.mirrors.list()
+      if (opts.sendColumns) out.columns(SHOW_MIRRORS_FIELDS)
+      for (const m of all) {
+        out.row([
+          m.name,
+          m.status,
+          m.sourcePeer,
+          m.destinationPeer,
+          m.rowsSynced.toString(),
+          m.lastBatchAt,
+          m.lastError,
+        ])
+      }
+      out.complete(`SHOW ${all.length}`)
+      return
+    }
+  }
 }

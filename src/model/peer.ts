@@ -72,6 +72,11 @@ export type PeerConfig =
 export type Peer = { readonly name: string } & PeerConfig
 
 /** Keys whose values are secrets: never logged, listed, or stored in clear when an encryption key is set. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'private_key', 'secret_access_key', 'auth_token'])
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  'password',
+  'private_key',
+  'secret_access_key',
+  'auth_token',
+])
 
 export const REDACTED = '********'

@@ -114,6 +114,13 @@ export interface SetupResult extends ReplicationObjects {
   release(): Promise<void>
 }
 
+/** A snapshot exported outside the slot (after a crash lost the slot's, or for tables added later). */
+export interface ExportedSnapshot {
+  readonly snapshotName: string
+  /** Ends the transaction that keeps the snapshot alive; idempotent. */
+  release(): Promise<void>
+}
+
 export interface Source {
   /** Checks server version, wal_level and replication privilege. Read-only; call before setup. */
   validate(): Promise<void>
@@ -131,6 +138,11 @@ export interface Source {
     tables: readonly TableName[],
     opts: { readonly exportSnapshot: boolean },
   ): Promise<SetupResult>
+  /**
+   * Exports a fresh snapshot on a connection of its own. Reads under it are consistent with each other but not
+   * with the slot's consistent point: the engine then loads with upserts and replays the slot from its checkpoint.
+   */
+  exportSnapshot(): Promise<ExportedSnapshot>
   /** Adds tables to an existing publication (table addition to a running mirror). Idempotent. */
   addTables(publicationName: string, tables: readonly TableName[]): Promise<void>
   /** Splits a table into CTID block ranges of about rowsPerPartition rows. Read-only; deterministic for a given size. */

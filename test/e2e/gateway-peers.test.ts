@@ -24,7 +24,9 @@ describe('gateway: peers through psql with PEERDB_PASSWORD', () => {
     source = await createTestDatabase('source')
     const c = new pg.Client({ connectionString: source.url })
     await c.connect()
-    await c.query(`CREATE TABLE public.items (id int PRIMARY KEY, price numeric(12,4), name text, seen timestamptz)`)
+    await c.query(
+      `CREATE TABLE public.items (id int PRIMARY KEY, price numeric(12,4), name text, seen timestamptz)`,
+    )
     await c.query(
       `INSERT INTO public.items VALUES (1, 12.3456, 'ok', '2024-01-02 03:04:05.123456+00'), (2, NULL, 'b''q', NULL)`,
     )
@@ -59,7 +61,10 @@ describe('gateway: peers through psql with PEERDB_PASSWORD', () => {
   })
 
   test('a wrong password is refused with 28P01', async () => {
-    const r = await psql(`host=127.0.0.1 port=${server.port} password=wrong sslmode=disable`, ['-c', 'SELECT 1'])
+    const r = await psql(`host=127.0.0.1 port=${server.port} password=wrong sslmode=disable`, [
+      '-c',
+      'SELECT 1',
+    ])
     assert.equal(r.code, 2)
     assert.match(r.stderr, /password authentication failed/)
     const c = new pg.Client({ host: '127.0.0.1', port: server.port, password: 'wrong', user: 'x' })
@@ -78,7 +83,9 @@ describe('gateway: peers through psql with PEERDB_PASSWORD', () => {
     assert.match(hidden.stderr, /42501/)
     const direct = new pg.Client({ connectionString: catalog.url })
     await direct.connect()
-    const raw = await direct.query<{ encoding: string; payload: string }>('SELECT encoding, payload FROM peer_secrets')
+    const raw = await direct.query<{ encoding: string; payload: string }>(
+      'SELECT encoding, payload FROM peer_secrets',
+    )
     await direct.end()
     assert.equal(raw.rows[0]?.encoding, 'aes-256-gcm')
     assert.ok(!raw.rows[0]?.payload.includes(SECRET))
@@ -87,11 +94,23 @@ describe('gateway: peers through psql with PEERDB_PASSWORD', () => {
 
   test('errors carry their SQLSTATE: duplicate 42710, unknown 42704, bad option 22023, syntax 42601', async () => {
     const cases: [string, string][] = [
-      [`CREATE PEER src FROM POSTGRES WITH (host='localhost', user='postgres', database='postgres')`, '42710'],
+      [
+        `CREATE PEER src FROM POSTGRES WITH (host='localhost', user='postgres', database='postgres')`,
+        '42710',
+      ],
       ['DROP PEER nosuch', '42704'],
-      [`CREATE PEER p2 FROM POSTGRES WITH (host='localhost', user='postgres', database='postgres', colour='red')`, '22023'],
-      [`CREATE PEER p2 FROM POSTGRES WITH (host='localhost', port='abc', user='postgres', database='postgres')`, '22023'],
-      [`CREATE PEER p2 FROM POSTGRES WITH (host='localhost', user='postgres', database='postgres', sslmode='sometimes')`, '22023'],
+      [
+        `CREATE PEER p2 FROM POSTGRES WITH (host='localhost', user='postgres', database='postgres', colour='red')`,
+        '22023',
+      ],
+      [
+        `CREATE PEER p2 FROM POSTGRES WITH (host='localhost', port='abc', user='postgres', database='postgres')`,
+        '22023',
+      ],
+      [
+        `CREATE PEER p2 FROM POSTGRES WITH (host='localhost', user='postgres', database='postgres', sslmode='sometimes')`,
+        '22023',
+      ],
       ['CREATE PEER FROM POSTGRES', '42601'],
     ]
     for (const [sql, code] of cases) {
@@ -174,21 +193,25 @@ describe('gateway: TLS', () => {
   before(async () => {
     catalog = await createTestDatabase('catalog')
     const dir = mkdtempSync(join(tmpdir(), 'pgm-tls-'))
-    execFileSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/CN=localhost',
-      '-days',
-      '1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' })
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    )
     server = await startPgmirror({
       env: {
         PGMIRROR_CATALOG_URL: catalog.url,
@@ -205,7 +228,10 @@ describe('gateway: TLS', () => {
   })
 
   test('psql connects under sslmode=require with a self-signed certificate', async () => {
-    const r = await psql(`host=localhost port=${server.port} password=peerdb sslmode=require`, ['-c', '\\conninfo'])
+    const r = await psql(`host=localhost port=${server.port} password=peerdb sslmode=require`, [
+      '-c',
+      '\\conninfo',
+    ])
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /SSL connection/)
   })

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
+import { PgMirrorError, wireSqlState } from '../../src/errors.ts'
 import { parseLsn } from '../../src/model/lsn.ts'
 import type { PostgresConfig } from '../../src/model/peer.ts'
 import type { Row, TableName } from '../../src/model/record.ts'
@@ -31,28 +32,10 @@ function configFromUrl(url: string): PostgresConfig {
   }
 }
 
-const MATRIX_COLUMNS = [
-  'id',
-  'c_int2',
-  'c_int4',
-  'c_int8',
-  'c_num',
-  'c_bignum',
-  'c_float8',
-  'c_text',
-  'c_bytea',
-  'c_bool',
-  'c_date',
-  'c_ts',
-  'c_tstz',
-  'c_interval',
-  'c_uuid',
-  'c_json',
-  'c_jsonb',
-  'c_int_arr',
-  'c_text_arr',
-  'c_big',
-] as const
+const MATRIX_COLUMNS = (
+  'id c_int2 c_int4 c_int8 c_num c_bignum c_float8 c_text c_bytea c_bool c_date c_ts c_tstz c_interval c_uuid ' +
+  'c_json c_jsonb c_int_arr c_text_arr c_big'
+).split(' ')
 
 // c_int4 comes first so attnum order differs from the key; c_big is EXTERNAL (out of line, uncompressed), so an
 // UPDATE of another column sends the unchanged-TOAST marker for it.
@@ -270,6 +253,16 @@ describe('postgres source', { timeout: 120_000 }, () => {
       assert.equal(now, Number(current.rows[0]?.n))
       assert.notEqual(now, 20000)
 
+      // A failing COPY surfaces in the stream and again from finish(), which closes the stuck connection.
+      const broken = await source.readPartition(table, ['nope'], plan.partitions[0]!, { format: 'text' })
+      await assert.rejects(async () => {
+        for await (const _ of broken.stream) assert.fail('no data expected')
+      }, /column "nope" does not exist/)
+      await assert.rejects(
+        broken.finish(),
+        (e: unknown) => e instanceof PgMirrorError && wireSqlState(e) === '42703',
+      )
+
       // Binary COPY: the PGCOPY signature, for sinks that load it as is.
       const bin = await source.readPartition(table, cols, plan.partitions[0]!, {
         snapshotName: setup.snapshotName,
@@ -402,7 +395,7 @@ describe('postgres source', { timeout: 120_000 }, () => {
       const info = await waitFor(
         async () => {
           const i = await source.slotInfo(o.slotName)
-          return i.confirmedFlushLsn === t6!.endLsn && i
+          return i.confirmedFlushLsn === t6!.endLsn ? i : undefined
         },
         { message: 'confirmed_flush_lsn to reach the confirmed LSN' },
       )
@@ -469,7 +462,8 @@ describe('postgres source', { timeout: 120_000 }, () => {
         `INSERT INTO bulk SELECT g, md5(g::text), g * 1.5, now() FROM generate_series(1, 200000) g`,
       )
       const started = performance.now()
-      const [tx] = await takeTransactions(stream[Symbol.asyncIterator](), 1, [], 60_000)
+      const it = stream[Symbol.asyncIterator]()
+      const [tx] = await takeTransactions(it, 1, [], 60_000)
       const seconds = (performance.now() - started) / 1000
       assert.equal(tx!.changes.length, 200_000)
       const last = tx!.changes[199_999]
@@ -477,6 +471,13 @@ describe('postgres source', { timeout: 120_000 }, () => {
       assert.equal(last.row['id'], '200000')
       t.diagnostic(
         `200k-row transaction decoded in ${seconds.toFixed(2)} s after commit: ${Math.round(200_000 / seconds)} rows/s`,
+      )
+      // 200k queued changes paused the socket (high-water mark 50k); taking them must resume it.
+      await admin.query(`INSERT INTO bulk VALUES (200001, 'after', 0, now())`)
+      const [next] = await takeTransactions(it, 1)
+      assert.deepEqual(
+        next!.changes.map((c) => c.kind === 'insert' && c.row['id']),
+        ['200001'],
       )
     } finally {
       await stream.stop()
@@ -487,6 +488,19 @@ describe('postgres source', { timeout: 120_000 }, () => {
     await assert.rejects(source.stream({ slotName: 'no_such_slot', publicationName: 'p' }, 0n), {
       message: 'replication slot "no_such_slot" does not exist',
     })
+    const killed = newObjects()
+    await source.setup(killed, [{ schema: 'public', table: 'matrix' }], { exportSnapshot: false })
+    const doomed = await source.stream(killed, 0n)
+    const pid = (await source.slotInfo(killed.slotName)).activePid
+    assert.equal(typeof pid, 'number')
+    await admin.query('SELECT pg_terminate_backend($1)', [pid])
+    await assert.rejects(
+      async () => {
+        for await (const _ of doomed) void _
+      },
+      (e: unknown) => e instanceof PgMirrorError && /terminating connection/.test(e.message),
+    )
+    await doomed.stop()
     const o = newObjects()
     await source.setup(o, [{ schema: 'public', table: 'matrix' }], { exportSnapshot: false })
     await assert.rejects(source.setup(o, [], { exportSnapshot: false }), /already exists/)
@@ -498,7 +512,6 @@ describe('postgres source', { timeout: 120_000 }, () => {
   })
 
   it('reports an unreachable peer with the address and a hint', async () => {
-    const { PgMirrorError } = await import('../../src/errors.ts')
     const err = await openClient({ ...cfg, host: '127.0.0.1', port: 1 }).catch((e: unknown) => e)
     assert.ok(err instanceof PgMirrorError)
     assert.equal(err.sqlState, '08006')

@@ -215,6 +215,29 @@ describe('node-postgres', () => {
     assert.deepEqual((await client.query('select 3')).rows, [{ '?column?': 3 }])
   })
 
+  // pg sends Buffer values as binary parameters. (Its `binary: true` result mode cannot be the oracle for binary
+  // results: pg-protocol decodes every value as UTF-8 first. The connection unit tests check those bytes instead.)
+  it('a binary bytea parameter comes back as the same bytes', async () => {
+    const r = await client.query('select $1::bytea as f', [Buffer.from([0, 255, 10])])
+    assert.deepEqual(r.rows, [{ f: Buffer.from([0, 255, 10]) }])
+  })
+
+  it('connects over TLS with SCRAM (the client sends the "y" channel-binding flag)', async () => {
+    const tlsClient = new pg.Client({
+      host: '127.0.0.1',
+      port: secure.server.port,
+      user: 'bob',
+      password: PASSWORD,
+      ssl: { rejectUnauthorized: false },
+    })
+    await tlsClient.connect()
+    try {
+      assert.deepEqual((await tlsClient.query('select 8')).rows, [{ '?column?': 8 }])
+    } finally {
+      await tlsClient.end()
+    }
+  })
+
   it('streams a large result under backpressure', async () => {
     const r = await client.query('rows 100000')
     assert.equal(r.rowCount, 100000)
@@ -291,8 +314,9 @@ except psycopg2.Error as e:
 conn.rollback()
 cur.execute("select %s as v", ("it's",))
 after = cur.fetchall()
+version = conn.server_version
 conn.close()
-print(json.dumps({'rows': rows, 'err': err, 'after': after}))
+print(json.dumps({'rows': rows, 'err': err, 'after': after, 'version': version}))
 `
     const r = await run('/usr/bin/python3', ['-c', script, String(scram.server.port), PASSWORD])
     assert.equal(r.code, 0, r.err)
@@ -300,6 +324,7 @@ print(json.dumps({'rows': rows, 'err': err, 'after': after}))
       rows: [[41]],
       err: ['42601', 'ERROR:  syntax error at or near "fail"'],
       after: [["it's"]],
+      version: 150000, // libpq parsed our server_version parameter
     })
   })
 })

@@ -24,10 +24,19 @@ export interface StartOptions {
 }
 
 export async function startPgmirror(opts: StartOptions): Promise<PgmirrorProcess> {
-  const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--http-port', '0', ...(opts.args ?? [])], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PGMIRROR_LOG_LEVEL: 'info', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [BIN, 'start', '--port', '0', '--http-port', '0', ...(opts.args ?? [])],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        PGMIRROR_LOG_LEVEL: 'info',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let out = ''
   let port = 0
   let httpPort = 0
@@ -53,14 +62,19 @@ export async function startPgmirror(opts: StartOptions): Promise<PgmirrorProcess
     child.stderr!.on('data', (c: Buffer) => {
       out += c.toString('utf8')
     })
-    void exited.then((code) => reject(new Error(`pgmirror exited with code ${code} before listening:\n${out}`)))
+    void exited.then((code) =>
+      reject(new Error(`pgmirror exited with code ${code} before listening:\n${out}`)),
+    )
   })
   const timeout = opts.timeoutMs ?? 60_000
   let timer: NodeJS.Timeout | undefined
   await Promise.race([
     ready,
     new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`pgmirror did not start within ${timeout} ms:\n${out}`)), timeout)
+      timer = setTimeout(
+        () => reject(new Error(`pgmirror did not start within ${timeout} ms:\n${out}`)),
+        timeout,
+      )
     }),
   ]).finally(() => clearTimeout(timer))
   const waitExit = async (signal: NodeJS.Signals) => {

@@ -7,7 +7,11 @@ export interface PsqlResult {
   readonly stderr: string
 }
 
-export function psql(conninfo: string, args: readonly string[], env: Record<string, string> = {}): Promise<PsqlResult> {
+export function psql(
+  conninfo: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<PsqlResult> {
   return new Promise((resolve) => {
     execFile(
       'psql',

@@ -185,7 +185,8 @@ export async function dropSlotAndPublication(
   opts: { readonly waitMs?: number } = {},
 ): Promise<void> {
   const deadline = Date.now() + (opts.waitMs ?? 10_000)
-  for (;;) {
+  // An empty name means "not ours to drop" (a slot or publication the user supplied).
+  for (; names.slotName !== '';) {
     const info = await slotInfo(client, names.slotName)
     if (!info.exists) break
     if (!info.active) {
@@ -208,5 +209,6 @@ export async function dropSlotAndPublication(
     }
     await sleep(100)
   }
-  await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(names.publicationName)}`)
+  if (names.publicationName !== '')
+    await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(names.publicationName)}`)
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -94,10 +94,14 @@ describe('pgClientConfig', () => {
 
   it('reads root_ca from a file when it is a path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgmirror-ca-'))
-    const path = join(dir, 'ca.pem')
-    writeFileSync(path, PEM)
-    const c = pgClientConfig({ ...base, sslmode: 'verify-ca', sslrootcert: path })
-    assert.equal((c.ssl as { ca: string }).ca, PEM)
+    try {
+      const path = join(dir, 'ca.pem')
+      writeFileSync(path, PEM)
+      const c = pgClientConfig({ ...base, sslmode: 'verify-ca', sslrootcert: path })
+      assert.equal((c.ssl as { ca: string }).ca, PEM)
+    } finally {
+      rmSync(dir, { recursive: true })
+    }
   })
 
   it('reports an unreadable CA file as 22023', () => {

@@ -1,0 +1,119 @@
+import pg from 'pg'
+import { splitSecrets } from './peer-store.ts'
+import { seal, unseal } from './secret-box.ts'
+
+export type AlertServiceType = 'slack' | 'email'
+
+export interface AlertConfigRecord {
+  readonly id: number
+  readonly serviceType: AlertServiceType
+  /** The whole service config, secrets included: for sending and comparing, never for showing. */
+  readonly serviceConfig: Readonly<Record<string, unknown>>
+  readonly alertForMirrors: readonly string[]
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+export interface AlertConfigInput {
+  readonly serviceType: AlertServiceType
+  readonly serviceConfig: Readonly<Record<string, unknown>>
+  readonly alertForMirrors: readonly string[]
+}
+
+/** Any number: every pgmirror process serialises alert-config creation on this transaction advisory lock. */
+const CREATE_LOCK_KEY = 7_431_902_119
+
+const SELECT = `SELECT id, service_type, service_config, alert_for_mirrors, secret_encoding, secret_key_id,
+  secret_payload, created_at::text AS created_at, updated_at::text AS updated_at FROM alert_configs`
+
+/** The only code that reads and writes the alert_configs table. */
+export class AlertStore {
+  constructor(
+    private readonly db: pg.Pool | pg.ClientBase,
+    private readonly key: Buffer | undefined,
+  ) {}
+
+  async list(): Promise<AlertConfigRecord[]> {
+    const r = await this.db.query(`${SELECT} ORDER BY id`)
+    return r.rows.map((row) => this.toRecord(row))
+  }
+
+  async get(id: number): Promise<AlertConfigRecord | undefined> {
+    const r = await this.db.query(`${SELECT} WHERE id = $1`, [id])
+    return r.rows[0] ? this.toRecord(r.rows[0]) : undefined
+  }
+
+  async insert(cfg: AlertConfigInput): Promise<number> {
+    const { publicConfig, secrets } = splitSecrets(cfg.serviceConfig)
+    const s = seal(secrets, this.key)
+    const r = await this.db.query<{ id: number }>(
+      `INSERT INTO alert_configs (service_type, service_config, alert_for_mirrors, secret_encoding, secret_key_id,
+         secret_payload) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [cfg.serviceType, publicConfig, cfg.alertForMirrors, s.encoding, s.keyId, s.payload],
+    )
+    return r.rows[0]!.id
+  }
+
+  /** Returns false when no config has this id. */
+  async update(id: number, cfg: AlertConfigInput): Promise<boolean> {
+    const { publicConfig, secrets } = splitSecrets(cfg.serviceConfig)
+    const s = seal(secrets, this.key)
+    const r = await this.db.query(
+      `UPDATE alert_configs SET service_type = $2, service_config = $3, alert_for_mirrors = $4, secret_encoding = $5,
+         secret_key_id = $6, secret_payload = $7, updated_at = now() WHERE id = $1`,
+      [id, cfg.serviceType, publicConfig, cfg.alertForMirrors, s.encoding, s.keyId, s.payload],
+    )
+    return (r.rowCount ?? 0) > 0
+  }
+
+  async delete(id: number): Promise<boolean> {
+    const r = await this.db.query('DELETE FROM alert_configs WHERE id = $1', [id])
+    return (r.rowCount ?? 0) > 0
+  }
+
+  /**
+   * Runs `fn` in a transaction that holds the creation lock, so a look-for-an-identical-config-then-insert is
+   * atomic across concurrent requests and processes.
+   */
+  async exclusively<T>(fn: (store: AlertStore) => Promise<T>): Promise<T> {
+    if (!(this.db instanceof pg.Pool)) throw new Error('AlertStore.exclusively needs a pool')
+    const client = await this.db.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK_KEY])
+      const result = await fn(new AlertStore(client, this.key))
+      await client.query('COMMIT')
+      return result
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw e
+    } finally {
+      client.release()
+    }
+  }
+
+  private toRecord(row: {
+    id: number
+    service_type: AlertServiceType
+    service_config: Record<string, unknown>
+    alert_for_mirrors: string[]
+    secret_encoding: 'plain-json' | 'aes-256-gcm'
+    secret_key_id: string
+    secret_payload: string
+    created_at: string
+    updated_at: string
+  }): AlertConfigRecord {
+    const secrets = unseal(
+      { encoding: row.secret_encoding, keyId: row.secret_key_id, payload: row.secret_payload },
+      this.key,
+    )
+    return {
+      id: row.id,
+      serviceType: row.service_type,
+      serviceConfig: { ...row.service_config, ...secrets },
+      alertForMirrors: row.alert_for_mirrors,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }
+  }
+}

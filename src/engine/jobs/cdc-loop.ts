@@ -1,0 +1,216 @@
+/**
+ * Streaming for one mirror: read the slot, batch whole transactions, write each batch durably, then save the
+ * checkpoint and only then confirm the LSN to the slot (ARCHITECTURE.md contract 1). It returns when the mirror
+ * leaves STATUS_RUNNING (pause, drop, resync, tables added) after writing what it holds, and throws when the
+ * source stream fails (the caller reconnects from the last checkpoint).
+ */
+import type { MirrorRow, TableCounts } from '../../catalog/mirror-store.ts'
+import { toPgMirrorError } from '../../errors.ts'
+import type { Lsn } from '../../model/lsn.ts'
+import { tableKey, type ChangeRecord, type Row } from '../../model/record.ts'
+import type { Sink, SinkTable } from '../../sinks/sink.ts'
+import type { ChangeStream, Source, StreamEvent } from '../../sources/source.ts'
+import { Batcher, type PendingBatch } from '../batcher.ts'
+import type { EngineContext } from '../context.ts'
+import { backoffMs, describeSinkTables, sleep } from './job-context.ts'
+
+const STATUS_POLL_MS = 1000
+const IDLE_CONFIRM_MS = 5000
+
+function project(row: Row, keep: ReadonlySet<string>): Row {
+  const out: Record<string, Row[string]> = {}
+  for (const k in row) if (keep.has(k)) out[k] = row[k]!
+  return out
+}
+
+/** Keeps only mapped tables and replicated columns. Pure. */
+export function filterChanges(
+  changes: readonly ChangeRecord[],
+  tables: ReadonlyMap<string, SinkTable>,
+): ChangeRecord[] {
+  const out: ChangeRecord[] = []
+  for (const c of changes) {
+    const t = tables.get(tableKey(c.table))
+    if (!t) continue
+    const keep = new Set(t.schema.columns.map((col) => col.name))
+    switch (c.kind) {
+      case 'insert':
+        out.push({ ...c, row: project(c.row, keep) })
+        break
+      case 'update':
+        out.push({
+          ...c,
+          row: project(c.row, keep),
+          old: c.old && project(c.old, keep),
+          unchangedToast: c.unchangedToast.filter((n) => keep.has(n)),
+        })
+        break
+      case 'delete':
+        out.push({ ...c, old: project(c.old, keep) })
+        break
+      case 'truncate':
+        out.push(c)
+        break
+    }
+  }
+  return out
+}
+
+function countByTable(records: readonly ChangeRecord[]): Map<string, TableCounts> {
+  const m = new Map<string, { inserts: number; updates: number; deletes: number }>()
+  for (const r of records) {
+    const k = tableKey(r.table)
+    const c = m.get(k) ?? { inserts: 0, updates: 0, deletes: 0 }
+    if (r.kind === 'insert') c.inserts++
+    else if (r.kind === 'update') c.updates++
+    else if (r.kind === 'delete') c.deletes++
+    m.set(k, c)
+  }
+  return m
+}
+
+export async function runCdc(
+  ctx: EngineContext,
+  initial: MirrorRow,
+  source: Source,
+  sink: Sink,
+  signal: AbortSignal,
+): Promise<void> {
+  let m = initial
+  const log = ctx.log.child({ mirror: m.name })
+  const tables = await describeSinkTables(source, m.spec.mappings)
+  const cp = await sink.lastCheckpoint()
+  let batchId = cp?.batchId ?? 0n
+  const startLsn: Lsn = cp?.lsn ?? m.consistentLsn ?? 0n
+  const objects = { slotName: m.slotName!, publicationName: m.publicationName! }
+  const stream: ChangeStream = await source.stream(objects, startLsn)
+  log.info({ startLsn: startLsn.toString(16), batchId: batchId.toString() }, 'streaming started')
+  const batcher = new Batcher(m.spec.options.max_batch_size, m.spec.options.sync_interval * 1000)
+  const it = stream[Symbol.asyncIterator]()
+  let next: Promise<IteratorResult<StreamEvent>> | undefined
+  let lastStatusCheck = Date.now()
+  let lastIdleSave = 0
+  let idleLsn: Lsn | undefined
+
+  const flush = async (): Promise<void> => {
+    const pending: PendingBatch | undefined = batcher.take()
+    if (!pending) return
+    batchId += 1n
+    const batch = {
+      mirror: m.name,
+      batchId,
+      records: pending.records,
+      schemaChanges: [],
+      endLsn: pending.endLsn,
+    }
+    const startedAt = new Date()
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sink.writeBatch(batch, tables)
+        break
+      } catch (e) {
+        const err = toPgMirrorError(e)
+        log.warn({ err: err.message, batchId: batchId.toString(), attempt }, 'batch write failed; retrying')
+        await ctx.mirrors
+          .setError(m.id, `writing batch ${batchId} to the target failed: ${err.message}`)
+          .catch(() => undefined)
+        if (signal.aborted) throw err
+        await sleep(backoffMs(attempt), signal)
+      }
+    }
+    await ctx.mirrors.recordBatch(m.id, {
+      batchId,
+      startLsn: pending.startLsn,
+      endLsn: pending.endLsn,
+      rows: pending.records.length,
+      startedAt,
+      lastCommitTime: pending.lastCommitTime,
+      counts: countByTable(pending.records),
+    })
+    stream.confirm(pending.endLsn)
+  }
+
+  const applyRelation = async (relTable: { schema: string; table: string }, names: readonly string[]) => {
+    const key = tableKey(relTable)
+    const known = tables.get(key)
+    if (!known) return
+    const mapping = m.spec.mappings.find((x) => tableKey(x.source) === key)
+    const excluded = new Set(mapping?.exclude ?? [])
+    const have = new Set(known.schema.columns.map((c) => c.name))
+    if (!names.some((n) => !have.has(n) && !excluded.has(n))) return
+    await flush()
+    const fresh = await describeSinkTables(source, mapping ? [mapping] : [])
+    const t = fresh.get(key)
+    if (!t) return
+    await sink.applySchemaChange(t)
+    tables.set(key, t)
+    log.info({ table: key }, 'added columns replicated to the target')
+  }
+
+  try {
+    while (true) {
+      const now = Date.now()
+      if (now - lastStatusCheck >= STATUS_POLL_MS) {
+        lastStatusCheck = now
+        const fresh = await ctx.mirrors.find(m.name)
+        if (!fresh || fresh.status !== 'STATUS_RUNNING' || fresh.generation !== m.generation) {
+          await flush()
+          return
+        }
+        m = fresh
+        batcher.configure(m.spec.options.max_batch_size, m.spec.options.sync_interval * 1000)
+      }
+      if (signal.aborted) {
+        await flush()
+        return
+      }
+      if (batcher.due(now)) await flush()
+      const wait = Math.min(batcher.msUntilDue(Date.now()) ?? STATUS_POLL_MS, STATUS_POLL_MS)
+      next ??= it.next()
+      let timer: NodeJS.Timeout | undefined
+      const r = await Promise.race([
+        next,
+        new Promise<'tick'>((resolve) => {
+          timer = setTimeout(() => resolve('tick'), wait)
+        }),
+      ]).finally(() => clearTimeout(timer))
+      if (r === 'tick') continue
+      next = undefined
+      if (r.done) throw new Error('the replication stream ended')
+      const ev = r.value
+      switch (ev.kind) {
+        case 'transaction': {
+          const changes = filterChanges(ev.changes, tables)
+          if (changes.length === 0 && batcher.size === 0) {
+            idleLsn = ev.endLsn
+            break
+          }
+          batcher.add(
+            { changes, commitLsn: ev.commitLsn, endLsn: ev.endLsn, commitTime: ev.commitTime },
+            Date.now(),
+          )
+          if (batcher.due(Date.now())) await flush()
+          break
+        }
+        case 'keepalive':
+          if (batcher.size === 0) idleLsn = ev.serverWalEnd
+          break
+        case 'relation':
+          await applyRelation(
+            ev.relation.table,
+            ev.relation.columns.map((c) => c.name),
+          )
+          break
+      }
+      // Contract 5: an idle slot still advances, so a quiet mirror never holds WAL back.
+      if (idleLsn !== undefined && batcher.size === 0 && Date.now() - lastIdleSave >= IDLE_CONFIRM_MS) {
+        stream.confirm(idleLsn)
+        await ctx.mirrors.advanceIdle(m.id, idleLsn)
+        lastIdleSave = Date.now()
+        idleLsn = undefined
+      }
+    }
+  } finally {
+    await stream.stop()
+  }
+}
