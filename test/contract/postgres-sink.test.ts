@@ -380,6 +380,52 @@ describe('Postgres sink', () => {
     }
   })
 
+  it('regression: an unknown TOAST value in a NOT NULL column updates the existing row', async () => {
+    // Postgres checks NOT NULL on INSERT … ON CONFLICT's proposed row before the conflict, so a NULL stand-in
+    // for the unknown value failed the whole batch although the row existed.
+    const cols = [
+      column('id', 'integer', 23, { nullable: false }),
+      column('a', 'text', 25),
+      column('big', 'text', 25, { nullable: false }),
+    ]
+    const table = sinkTable(uniqueName('toast_nn'), cols, ['id'])
+    const own = uniqueName('toastnnm')
+    const s = createPostgresSink(cfg(), settingsFor(own, { softDeleteColumn: SOFT }))
+    try {
+      await s.ensureTables([table])
+      const m = new RecordMaker(table)
+      await s.writeBatch(
+        m.batch(own, 1n, [
+          m.insert({ id: '1', a: 'x', big: 'BIG1' }),
+          m.insert({ id: '2', a: 'y', big: 'BIG2' }),
+        ]),
+        tableMap(table),
+      )
+      await s.writeBatch(
+        m.batch(own, 2n, [
+          m.update({ id: '1', a: 'x2' }, undefined, ['big']),
+          m.update({ id: '2', a: 'y2' }, undefined, ['big']),
+          m.delete({ id: '2' }),
+        ]),
+        tableMap(table),
+      )
+      const rows = (await readRows(dst, qname(table.destination), [SOFT])).sort(
+        (p, q) => Number(p[0]) - Number(q[0]),
+      )
+      assert.deepEqual(rows, [
+        ['1', 'x2', 'BIG1', 'f'],
+        ['2', 'y2', 'BIG2', 't'],
+      ])
+      // A row the target never had cannot be completed: that fails loudly instead of inventing a value.
+      await assert.rejects(
+        s.writeBatch(m.batch(own, 3n, [m.update({ id: '3', a: 'z' }, undefined, ['big'])]), tableMap(table)),
+        (e: unknown) => e instanceof PgMirrorError && wireSqlState(e) === '23502',
+      )
+    } finally {
+      await s.close()
+    }
+  })
+
   it('applies truncates at their position in the batch', async () => {
     const table = sinkTable(uniqueName('trunc'), [column('id', 'integer', 23, { nullable: false })], ['id'])
     await sink.ensureTables([table])

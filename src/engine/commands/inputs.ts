@@ -4,18 +4,49 @@
  */
 import { PgMirrorError } from '../../errors.ts'
 import type { MirrorOptionChanges, MirrorOptions, TableMapping } from '../../model/mirror.ts'
-import type { PeerConfig } from '../../model/peer.ts'
+import { REDACTED, SECRET_KEYS, type PeerConfig } from '../../model/peer.ts'
 import type { TableMappingNode } from '../../sql/ast.ts'
 import { validateMirrorOptionChanges, validateMirrorOptions } from '../../sql/mirror-options.ts'
 import type { OptionInputs } from '../../sql/option-values.ts'
 import { validatePeerOptions } from '../../sql/peer-options.ts'
 import { parseQualifiedName, toTableMappings } from '../../sql/table-mappings.ts'
+import type { EngineContext } from '../context.ts'
 import { validatePeerName, type RawOptions } from './peers.ts'
 
 /** A peer's name and config as CREATE PEER would store them (camelCase keys accepted). Nothing is connected to. */
 export function peerConfigFromRequest(name: string, type: string, options: RawOptions): PeerConfig {
   validatePeerName(name)
   return validatePeerOptions(type, options, 'rest')
+}
+
+const snakeCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+
+/**
+ * Secrets sent back as ******** (the way they are shown) stand for the values stored for that peer, so a config
+ * read from the API can be sent again unchanged. Without a stored value there is nothing to stand for.
+ */
+export async function resolveRedactedSecrets(
+  ctx: EngineContext,
+  peerName: string,
+  options: RawOptions,
+): Promise<RawOptions> {
+  const redacted = Object.keys(options).filter(
+    (k) => SECRET_KEYS.has(snakeCase(k)) && options[k] === REDACTED,
+  )
+  if (redacted.length === 0) return options
+  const stored = (await ctx.peers.find(peerName)) ? await ctx.peers.get(peerName) : undefined
+  const out: Record<string, RawOptions[string]> = { ...options }
+  for (const key of redacted) {
+    const value = (stored?.config as Readonly<Record<string, unknown>> | undefined)?.[snakeCase(key)]
+    if (typeof value !== 'string') {
+      throw new PgMirrorError('invalid_parameter_value', `option "${key}" must be the secret itself`, {
+        field: key,
+        hint: `******** stands for a stored value, and peer "${peerName}" has none`,
+      })
+    }
+    out[key] = value
+  }
+  return out
 }
 
 /** Mirror options keyed as in `CREATE MIRROR … WITH (…)` (camelCase and PeerDB's aliases accepted), defaults filled in. */
@@ -50,7 +81,7 @@ export function tableMappingsFromRequest(
     try {
       source = parseQualifiedName(m.source)
     } catch (e) {
-      throw withField(e, `${field}[${i}].source_table_identifier`)
+      throw withField(e, `${field}[${i}]`)
     }
     let destination: TableMappingNode['destination']
     try {

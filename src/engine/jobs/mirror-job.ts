@@ -131,6 +131,13 @@ export async function runMirrorJob(ctx: EngineContext, name: string, signal: Abo
                   kind: 'snapshot_done',
                   initialSnapshotOnly: m.spec.options.initial_snapshot_only,
                 })
+                if (next === 'STATUS_COMPLETED') {
+                  // Nothing will ever read the slot again: leave nothing behind on the source.
+                  await source.teardown({
+                    slotName: m.ownsSlot ? m.slotName! : '',
+                    publicationName: m.ownsPublication ? m.publicationName! : '',
+                  })
+                }
                 await setStatus(ctx, m, next)
                 log.info({ next }, 'snapshot done')
               }

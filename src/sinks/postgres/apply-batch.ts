@@ -1,7 +1,7 @@
 /**
  * Applying one table's share of a batch inside the batch transaction. Keyed tables get bulk statements over a
- * staging table (one COPY, one DELETE, one INSERT … ON CONFLICT per group of rows with the same unknown columns);
- * tables without a key are replayed record by record.
+ * staging table (one COPY, one DELETE, then per group of rows with the same unknown columns one INSERT … ON
+ * CONFLICT, or an UPDATE plus an INSERT of the missing rows); tables without a key are replayed record by record.
  *
  * Unknown columns (unchanged TOAST the batch never saw) are left out of the UPDATE SET, so the target keeps its
  * value. A row that is not on the target yet cannot be completed: its unknown columns are inserted as NULL (and a
@@ -51,7 +51,7 @@ export async function applyTable(
   }
 }
 
-/** `synced_at = now()` (and nothing) for the extra columns a write sets. */
+/** The SET item stamping the synced-at column, when the target has one. */
 const syncedSet = (t: Target): string[] =>
   t.syncedAt !== undefined ? [`${quoteIdent(t.syncedAt)} = now()`] : []
 
@@ -89,7 +89,7 @@ async function fillFromOldKeys(
   return out
 }
 
-/** Rows sharing which columns are unknown and whether they are flagged deleted share one INSERT statement. */
+/** Rows with the same unknown columns and the same delete flag are written by the same statements. */
 const groupKey = (u: Upsert): string =>
   `${u.deleted ? 'd' : 'l'}:${u.cells.flatMap((v, i) => (v === undefined ? [i] : [])).join(',')}`
 
@@ -148,32 +148,49 @@ async function applyKeyed(scope: ApplyScope, t: Target, segment: readonly KeyedC
     }
   }
   for (const [g, rows] of groupList.entries()) {
-    await client.query(upsertSql(t, stage, op, g, rows[0] as Upsert))
+    for (const sql of groupSql(t, stage, op, g, rows[0] as Upsert)) await client.query(sql)
   }
 }
 
-/** One group's INSERT … SELECT … ON CONFLICT; `sample` is any row of the group (they share unknowns and flag). */
-function upsertSql(t: Target, stage: string, op: string, group: number, sample: Upsert): string {
+/**
+ * One group's statements; `sample` is any row of the group (they share unknown columns and flag). Without
+ * unknown columns: one INSERT … ON CONFLICT DO UPDATE. With them, an UPDATE of the rows present plus an INSERT
+ * of the rest, because Postgres checks NOT NULL on the proposed row before it looks for a conflict: a NULL
+ * stand-in for an unknown NOT NULL column would fail even when the row exists and would only be updated.
+ */
+function groupSql(t: Target, stage: string, op: string, group: number, sample: Upsert): string[] {
+  const inGroup = `s.${quoteIdent(op)} = ${group}`
+  const flag = sample.deleted ? 'true' : 'false'
   const insertCols = [...t.columns]
   const values = t.columns.map((c) => `s.${quoteIdent(c)}`)
-  const set = t.columns
-    .filter((c, i) => sample.cells[i] !== undefined && !t.primaryKey.includes(c))
-    .map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`)
   if (t.syncedAt !== undefined) {
     insertCols.push(t.syncedAt)
     values.push('now()')
-    set.push(...syncedSet(t))
   }
   if (t.softDelete !== undefined) {
     insertCols.push(t.softDelete)
-    values.push(sample.deleted ? 'true' : 'false')
-    set.push(`${quoteIdent(t.softDelete)} = EXCLUDED.${quoteIdent(t.softDelete)}`)
+    values.push(flag)
   }
-  const action = set.length > 0 ? `DO UPDATE SET ${set.join(', ')}` : 'DO NOTHING'
-  return (
-    `INSERT INTO ${t.sql} AS t (${quoteList(insertCols)}) SELECT ${values.join(', ')} FROM ${stage} s ` +
-    `WHERE s.${quoteIdent(op)} = ${group} ON CONFLICT (${quoteList(t.primaryKey)}) ${action}`
-  )
+  const insert = `INSERT INTO ${t.sql} AS t (${quoteList(insertCols)}) SELECT ${values.join(', ')} FROM ${stage} s`
+  const known = t.columns.filter((c, i) => sample.cells[i] !== undefined && !t.primaryKey.includes(c))
+  const extras = [
+    ...syncedSet(t),
+    ...(t.softDelete !== undefined ? [`${quoteIdent(t.softDelete)} = ${flag}`] : []),
+  ]
+
+  if (sample.cells.every((v) => v !== undefined)) {
+    const set = [...known.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`), ...extras]
+    const action = set.length > 0 ? `DO UPDATE SET ${set.join(', ')}` : 'DO NOTHING'
+    return [`${insert} WHERE ${inGroup} ON CONFLICT (${quoteList(t.primaryKey)}) ${action}`]
+  }
+  const set = [...known.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`), ...extras]
+  const present = `${inGroup} AND ${keyJoin(t, 't', 's')}`
+  return [
+    ...(set.length > 0
+      ? [`UPDATE ${t.sql} AS t SET ${set.join(', ')} FROM ${stage} s WHERE ${present}`]
+      : []),
+    `${insert} WHERE ${inGroup} AND NOT EXISTS (SELECT 1 FROM ${t.sql} t WHERE ${keyJoin(t, 't', 's')})`,
+  ]
 }
 
 /**
