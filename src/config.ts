@@ -22,6 +22,7 @@ export interface Config {
   /** Port of the embedded catalog cluster (loopback only). */
   readonly embeddedPort: number
   readonly redisUrl: string | undefined
+  readonly redisPrefix: string
   readonly tls: { readonly cert: string; readonly key: string; readonly certPath: string } | undefined
   /** 32-byte AES key, or undefined (secrets then stored unencrypted in peer_secrets, with a warning). */
   readonly encryptionKey: Buffer | undefined
@@ -124,6 +125,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): Config {
   }
   if (catalogUrl === '') catalogUrl = undefined
 
+  const redisPrefix = parseOrThrow(
+    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64'),
+    env.PGMIRROR_REDIS_PREFIX ?? 'pgmirror',
+    'PGMIRROR_REDIS_PREFIX',
+  )
   const redisUrl = env.REDIS_URL || undefined
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError('invalid value for REDIS_URL: expected a URL like redis://host:6379')
@@ -176,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): Config {
     dataDir,
     embeddedPort,
     redisUrl,
+    redisPrefix,
     tls,
     encryptionKey,
     logLevel,

@@ -54,7 +54,7 @@ async function start(flags: Flags): Promise<void> {
     mc.release()
   }
 
-  const backend = { catalogUrl, redisUrl: config.redisUrl }
+  const backend = { catalogUrl, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix }
   const queue = new JobQueue(backend)
   const ctx: EngineContext = {
     catalog,

@@ -10,7 +10,8 @@ export function rfc3339(pgText: string): string {
   return pgText.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')
 }
 
-export const rfc3339OrNull = (pgText: string | null): string | null => (pgText === null ? null : rfc3339(pgText))
+export const rfc3339OrNull = (pgText: string | null): string | null =>
+  pgText === null ? null : rfc3339(pgText)
 
 export const epochMs = (pgText: string): number => Date.parse(rfc3339(pgText))
 

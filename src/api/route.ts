@@ -83,7 +83,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   404: 'no such peer, mirror, table or alert config',
   409: 'conflicts with what exists (a different config under the same name, a wrong mirror state)',
   413: 'request body over 1 MiB',
-  422: 'the peer could not be reached or lacks what is needed; the message is the driver\'s, plus a hint',
+  422: "the peer could not be reached or lacks what is needed; the message is the driver's, plus a hint",
   500: 'a fault of our own; logged under the request id',
   503: 'the catalog or the queue is unreachable',
 }
@@ -115,9 +115,14 @@ export function openApiDocument(
         })
       }
     }
-    const errors = [...new Set([...r.errors, ...(r.public ? [] : [401]), ...(r.body ? [413] : []), 500])].sort()
+    const errors = [
+      ...new Set([...r.errors, ...(r.public ? [] : [401]), ...(r.body ? [413] : []), 500]),
+    ].sort()
     const responses: Record<string, unknown> = {
-      '200': { description: 'success', content: { 'application/json': { schema: jsonSchema(r.response, 'output') } } },
+      '200': {
+        description: 'success',
+        content: { 'application/json': { schema: jsonSchema(r.response, 'output') } },
+      },
     }
     for (const status of errors) {
       responses[String(status)] = {

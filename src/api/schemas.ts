@@ -6,11 +6,7 @@
  */
 import { z } from 'zod'
 import { EmailServiceConfig, SlackServiceConfig } from '../engine/commands/alerts.ts'
-import {
-  CLICKHOUSE_OPTION_KEYS,
-  KAFKA_OPTION_KEYS,
-  POSTGRES_OPTION_KEYS,
-} from '../engine/commands/inputs.ts'
+import { CLICKHOUSE_OPTION_KEYS, KAFKA_OPTION_KEYS, POSTGRES_OPTION_KEYS } from '../engine/commands/inputs.ts'
 import { camelCase } from './keys.ts'
 
 // ---- PeerDB enums (protos/flow.proto, peers.proto): names on output, name or number on input ----
@@ -58,7 +54,10 @@ function enumInput<T extends Record<string, number>>(values: T, what: string) {
           ? names.find((n) => values[n] === v)
           : names.find((n) => n.toLowerCase() === v.trim().toLowerCase())
       if (found === undefined) {
-        ctx.addIssue({ code: 'custom', message: `unknown ${what} ${JSON.stringify(v)}; expected one of ${names.join(', ')}` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown ${what} ${JSON.stringify(v)}; expected one of ${names.join(', ')}`,
+        })
         return z.NEVER
       }
       return found
@@ -72,7 +71,10 @@ const FlowStatusOutput = z.enum(Object.keys(FLOW_STATUS) as [FlowStatusName, ...
 const PeerTypeOutput = z.enum(['POSTGRES', 'CLICKHOUSE', 'KAFKA'])
 
 /** 64-bit integers travel as strings, as protobuf JSON sends them. */
-const Int64 = z.string().regex(/^-?\d+$/).describe('64-bit integer as a decimal string')
+const Int64 = z
+  .string()
+  .regex(/^-?\d+$/)
+  .describe('64-bit integer as a decimal string')
 const Timestamp = z.string().describe('RFC 3339 timestamp')
 const name = z.string().min(1)
 const count = z.number().int().min(0)
@@ -93,7 +95,16 @@ function peerConfig(keys: readonly string[], extra: readonly string[], descripti
 /** PeerDB config fields pgmirror accepts when empty (as PeerDB's UI sends them) and refuses otherwise. */
 export const PEERDB_ONLY_KEYS = {
   POSTGRES: ['auth_type', 'ssh_config', 'aws_auth', 'client_tls'],
-  CLICKHOUSE: ['s3_path', 'access_key_id', 'secret_access_key', 'region', 'endpoint', 's3', 'replicated', 'tls_certificate_directory'],
+  CLICKHOUSE: [
+    's3_path',
+    'access_key_id',
+    'secret_access_key',
+    'region',
+    'endpoint',
+    's3',
+    'replicated',
+    'tls_certificate_directory',
+  ],
   KAFKA: [],
 } as const
 
@@ -110,7 +121,7 @@ export const ClickhouseConfigInput = peerConfig(
 export const KafkaConfigInput = peerConfig(
   KAFKA_OPTION_KEYS,
   ['username', 'sasl'],
-  'kafka settings; PeerDB\'s username and sasl are accepted for user and sasl_mechanism',
+  "kafka settings; PeerDB's username and sasl are accepted for user and sasl_mechanism",
 )
 
 export const PeerInput = z.strictObject({
@@ -144,7 +155,9 @@ export const ListPeersResponse = z.object({
   sourceItems: z.array(PeerListItem),
   destinationItems: z.array(PeerListItem),
 })
-const RedactedConfig = z.record(z.string(), z.unknown()).describe('camelCase keys; secrets that are set read ********')
+const RedactedConfig = z
+  .record(z.string(), z.unknown())
+  .describe('camelCase keys; secrets that are set read ********')
 export const PeerInfoResponse = z.object({
   peer: z.object({
     name: z.string(),
@@ -272,7 +285,10 @@ export type FlowConnectionConfigsInput = z.output<typeof FlowConnectionConfigsIn
 
 export const CreateCdcFlowRequest = z.strictObject({
   connectionConfigs: FlowConnectionConfigsInput,
-  attachToExisting: z.boolean().optional().describe('ignored: an identical existing mirror is always returned'),
+  attachToExisting: z
+    .boolean()
+    .optional()
+    .describe('ignored: an identical existing mirror is always returned'),
 })
 export const CreateCdcFlowResponse = z.object({
   workflowId: z.string(),
@@ -351,7 +367,9 @@ export const MirrorStatusResponse = z.object({
     slotName: z.string().nullable(),
     publicationName: z.string().nullable(),
     lastSyncedLsn: z.string().nullable(),
-    retainedWalBytes: Int64.nullable().describe('WAL the slot holds back; null when the source is unreachable'),
+    retainedWalBytes: Int64.nullable().describe(
+      'WAL the slot holds back; null when the source is unreachable',
+    ),
     lagSeconds: z.number().nullable(),
     lastBatchAt: Timestamp.nullable(),
     lastError: z.string().nullable(),
@@ -435,7 +453,11 @@ export const BatchesResponse = z.object({
 const keysOf = (schema: z.ZodObject) => Object.keys(schema.shape).join(', ')
 
 export const AlertConfigInput = z.strictObject({
-  id: z.number().int().default(-1).describe('-1 creates (or returns an identical existing config); else updates'),
+  id: z
+    .number()
+    .int()
+    .default(-1)
+    .describe('-1 creates (or returns an identical existing config); else updates'),
   serviceType: z.enum(['slack', 'email']),
   serviceConfig: z
     .union([z.string(), z.record(z.string(), z.unknown())])
@@ -467,7 +489,9 @@ export const AlertIdParams = z.strictObject({ id: z.coerce.number().int() })
 export const ErrorSchema = z.object({
   code: z.number().describe('the HTTP status'),
   message: z.string(),
-  status: z.string().describe("PeerDB's status name where the route has one (FAILED, INVALID), else the gRPC code name"),
+  status: z
+    .string()
+    .describe("PeerDB's status name where the route has one (FAILED, INVALID), else the gRPC code name"),
   sqlState: z.string().describe('the SQLSTATE the same failure has on the SQL port'),
   field: z.string().optional().describe('the request field at fault'),
   hint: z.string().optional(),

@@ -25,6 +25,8 @@ export type JobData =
 export interface QueueBackend {
   readonly catalogUrl: string
   readonly redisUrl: string | undefined
+  /** Redis key prefix, so several pgmirror deployments can share one Redis. */
+  readonly redisPrefix?: string
 }
 
 const jobIdOf = (d: JobData): string => {
@@ -49,7 +51,10 @@ const jobOptions = (d: JobData): JobsOptions => ({
 /* eslint-disable @typescript-eslint/no-explicit-any -- BullMQ's backend generics do not unify across backends */
 function connectionArgs(b: QueueBackend): [any, any] {
   if (b.redisUrl) {
-    return [{ connection: new Redis(b.redisUrl, { maxRetriesPerRequest: null }) }, undefined]
+    return [
+      { connection: new Redis(b.redisUrl, { maxRetriesPerRequest: null }), prefix: b.redisPrefix ?? 'pgmirror' },
+      undefined,
+    ]
   }
   return [{ connection: { connectionString: b.catalogUrl, migrate: true, max: 10 } }, createPostgresBackend]
 }
@@ -116,8 +121,8 @@ export function startWorker(backend: QueueBackend, concurrency: number, process:
   const workerOpts = {
     ...opts,
     concurrency,
-    lockDuration: 30_000,
-    stalledInterval: 10_000,
+    lockDuration: 20_000,
+    stalledInterval: 5_000,
     maxStalledCount: 1_000_000,
   }
   const worker: Worker = factory

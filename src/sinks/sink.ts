@@ -46,6 +46,8 @@ export interface SnapshotPartitionInput {
 }
 
 export interface Sink {
+  /** The COPY format this sink loads snapshots from: binary for Postgres, text for sinks that parse rows. */
+  readonly snapshotFormat: 'binary' | 'text'
   /** Creates the target tables, or accepts existing compatible ones (error 55000 naming the mismatch). Idempotent. */
   ensureTables(tables: readonly SinkTable[]): Promise<void>
   /** Whether the sink already holds rows for this table (a snapshot into a non-empty table is refused). */

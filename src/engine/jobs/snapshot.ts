@@ -154,7 +154,7 @@ export async function runPartition(
     const columns = sinkTable.schema.columns.map((c) => c.name)
     const read = await source.readPartition(mapping.source, columns, part, {
       snapshotName: m.snapshotName ?? undefined,
-      format: 'binary',
+      format: sink.snapshotFormat,
     })
     // Pause and drop reach a running partition here: its transaction is rolled back and it is redone later.
     let stopped = false
@@ -171,7 +171,7 @@ export async function runPartition(
         table: sinkTable,
         partitionId: `${m.generation}/${data.index}`,
         data: read.stream,
-        format: 'binary',
+        format: sink.snapshotFormat,
         mode: m.snapshotRecovered ? 'upsert' : 'copy',
       })
       await read.finish()

@@ -71,6 +71,7 @@ export function createPostgresSink(cfg: PostgresConfig, settings: SinkSettings):
   const targetOf = (table: SinkTable) => resolveTarget(table, settings)
 
   return {
+    snapshotFormat: 'binary',
     async ensureTables(tables) {
       await ready()
       for (const table of tables) await withClient((c) => ensureTable(c, targetOf(table)))
