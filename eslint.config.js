@@ -46,10 +46,8 @@ export default tseslint.config(
   { files: ['src/wire/**'], rules: internal(['errors']) },
   { files: ['src/sql/**'], rules: internal(['model', 'errors']) },
   { files: ['src/catalog/**'], rules: internal(['model', 'errors', 'log']) },
-  {
-    files: ['src/sources/**', 'src/sinks/**'],
-    rules: internal(['model', 'errors', 'log', 'sources', 'sinks']),
-  },
+  { files: ['src/sources/**'], rules: internal(['model', 'errors', 'log', 'sources']) },
+  { files: ['src/sinks/**'], rules: internal(['model', 'errors', 'log', 'sinks']) },
   {
     files: ['src/engine/**'],
     rules: internal([
