@@ -52,7 +52,10 @@ const jobOptions = (d: JobData): JobsOptions => ({
 function connectionArgs(b: QueueBackend): [any, any] {
   if (b.redisUrl) {
     return [
-      { connection: new Redis(b.redisUrl, { maxRetriesPerRequest: null }), prefix: b.redisPrefix ?? 'pgmirror' },
+      {
+        connection: new Redis(b.redisUrl, { maxRetriesPerRequest: null }),
+        prefix: b.redisPrefix ?? 'pgmirror',
+      },
       undefined,
     ]
   }

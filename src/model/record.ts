@@ -17,6 +17,8 @@ export interface ColumnSchema {
   readonly typeName: string
   readonly typeMod: number
   readonly nullable: boolean
+  /** For an enum column: its labels in sort order, so a target can create the same type. */
+  readonly enumLabels?: readonly string[]
 }
 
 export interface TableSchema {

@@ -17,8 +17,13 @@ function startWriter(url: string, firstId: number): { stop(): Promise<number> } 
     try {
       while (running) {
         await c.query('BEGIN')
-        await c.query(`INSERT INTO public.t SELECT g, 'w' || g FROM generate_series($1::int, $1::int + 49) g`, [id])
-        await c.query(`UPDATE public.t SET v = v || '+' WHERE id IN (SELECT id FROM public.t ORDER BY random() LIMIT 20)`)
+        await c.query(
+          `INSERT INTO public.t SELECT g, 'w' || g FROM generate_series($1::int, $1::int + 49) g`,
+          [id],
+        )
+        await c.query(
+          `UPDATE public.t SET v = v || '+' WHERE id IN (SELECT id FROM public.t ORDER BY random() LIMIT 20)`,
+        )
         await c.query(`DELETE FROM public.t WHERE id IN (SELECT id FROM public.t ORDER BY random() LIMIT 5)`)
         await c.query('COMMIT')
         id += 50
@@ -59,7 +64,9 @@ for (const backend of ['postgres', 'redis'] as const) {
       await fx.sql(`CREATE MIRROR crash FROM pgsrc TO pgdst WITH TABLE MAPPING (public.t:public.t)
         WITH (snapshot_num_rows_per_partition = 5000, snapshot_max_parallel_workers = 2, sync_interval = 1, max_batch_size = 2000)`)
       await waitFor(
-        async () => Number((await fx.sql('SELECT partitions_done FROM mirror_tables')).rows[0]?.partitions_done ?? 0) >= 2,
+        async () =>
+          Number((await fx.sql('SELECT partitions_done FROM mirror_tables')).rows[0]?.partitions_done ?? 0) >=
+          2,
         { timeoutMs: 60_000, message: 'two partitions done' },
       )
       const writer = startWriter(fx.source.url, 1_000_000)
@@ -75,10 +82,14 @@ for (const backend of ['postgres', 'redis'] as const) {
 
     test('killed mid-stream with writes going on: nothing lost or doubled after restart', async () => {
       const writer = startWriter(fx.source.url, 2_000_000)
-      const batch0 = BigInt((await fx.sql(`SELECT last_batch_id FROM mirrors WHERE name = 'crash'`)).rows[0].last_batch_id)
+      const batch0 = BigInt(
+        (await fx.sql(`SELECT last_batch_id FROM mirrors WHERE name = 'crash'`)).rows[0].last_batch_id,
+      )
       await waitFor(
         async () =>
-          BigInt((await fx.sql(`SELECT last_batch_id FROM mirrors WHERE name = 'crash'`)).rows[0].last_batch_id) >
+          BigInt(
+            (await fx.sql(`SELECT last_batch_id FROM mirrors WHERE name = 'crash'`)).rows[0].last_batch_id,
+          ) >
           batch0 + 1n,
         { timeoutMs: 60_000, message: 'batches to flow' },
       )
@@ -87,13 +98,17 @@ for (const backend of ['postgres', 'redis'] as const) {
       await fx.restart()
       await waitFor(
         async () =>
-          BigInt((await fx.sql(`SELECT last_batch_id FROM mirrors WHERE name = 'crash'`)).rows[0].last_batch_id) >
+          BigInt(
+            (await fx.sql(`SELECT last_batch_id FROM mirrors WHERE name = 'crash'`)).rows[0].last_batch_id,
+          ) >
           batch0 + 3n,
         { timeoutMs: 90_000, message: 'streaming to resume after the restart' },
       )
       await writer.stop()
       await fx.waitForSameRows('public.t', 'public.t', 'id, v', 'id', 90_000)
-      const slots = await fx.src(`SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = 'pgmirror_slot_crash'`)
+      const slots = await fx.src(
+        `SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = 'pgmirror_slot_crash'`,
+      )
       assert.equal(slots.rows[0].n, '1')
     })
   })

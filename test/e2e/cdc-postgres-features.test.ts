@@ -18,8 +18,9 @@ describe('CDC mirror Postgres → Postgres: features', () => {
     await fx.src(
       `CREATE TABLE "Odd Schema"."Select" ("Id" int PRIMARY KEY, "order" text, "we""ird" int, secret text)`,
     )
+    await fx.src(`CREATE TYPE public.mood AS ENUM ('sad', 'ok', 'it''s "great"')`)
     await fx.src(
-      `CREATE TABLE public.times (id int PRIMARY KEY, t time, ts timestamp, tz timestamptz, n numeric, f float8, ip inet, vc varchar(10))`,
+      `CREATE TABLE public.times (id int PRIMARY KEY, t time, ts timestamp, tz timestamptz, n numeric, f float8, ip inet, vc varchar(10), m mood)`,
     )
     await fx.src(
       `INSERT INTO public.comp SELECT g, 'k' || g, 'v', repeat(md5(g::text), 3200) FROM generate_series(1, 50) g`,
@@ -29,8 +30,8 @@ describe('CDC mirror Postgres → Postgres: features', () => {
       `INSERT INTO "Odd Schema"."Select" SELECT g, 'o' || g, g, 'hidden' FROM generate_series(1, 30) g`,
     )
     await fx.src(`INSERT INTO public.times VALUES
-      (1, '23:59:59.999999', 'infinity', '-infinity', 'NaN', 'Infinity', '10.0.0.1/8', 'abc'),
-      (2, '00:00:00.000001', '1999-12-31 23:59:59.123456', '2000-01-01 00:00:00.000001+05', 123456789012345678901234567890.123456789, '-Infinity', '::1', NULL)`)
+      (1, '23:59:59.999999', 'infinity', '-infinity', 'NaN', 'Infinity', '10.0.0.1/8', 'abc', 'it''s "great"'),
+      (2, '00:00:00.000001', '1999-12-31 23:59:59.123456', '2000-01-01 00:00:00.000001+05', 123456789012345678901234567890.123456789, '-Infinity', '::1', NULL, 'sad')`)
     await fx.sql(peerSql('pgsrc', fx.source))
     await fx.sql(peerSql('pgdst', fx.target))
     await fx.sql(`CREATE MIRROR feat FROM pgsrc TO pgdst WITH TABLE MAPPING (
@@ -55,7 +56,9 @@ describe('CDC mirror Postgres → Postgres: features', () => {
       '"Id", "order", "we""ird"',
       '"Id"',
     )
-    await fx.waitForSameRows('public.times', 'public.times', 'id, t, ts, tz, n, f, ip, vc', 'id')
+    await fx.waitForSameRows('public.times', 'public.times', 'id, t, ts, tz, n, f, ip, vc, m', 'id')
+    await fx.src(`INSERT INTO public.times (id, m) VALUES (3, 'ok')`)
+    await fx.waitForSameRows('public.times', 'public.times', 'id, t, ts, tz, n, f, ip, vc, m', 'id')
     const cols = await fx.dst(
       `SELECT column_name FROM information_schema.columns WHERE table_schema = 'Odd Schema' AND table_name = 'Select'`,
     )

@@ -82,7 +82,7 @@ function peerOptions(peer: PeerInput): { type: string; options: RawOptions } {
       })
     }
     if (value === null || value === undefined) continue
-    options[RENAMED[type][key] ?? key] = value as RawOptions[string]
+    options[RENAMED[type][key] ?? given] = value as RawOptions[string]
   }
   return { type, options }
 }
@@ -115,9 +115,9 @@ export function peerRoutes(ctx: EngineContext): RouteDef[] {
       failStatus: 'INVALID',
       handler: async ({ body }) => {
         const { type, options } = peerOptions(body.peer)
-        const resolved = await resolveRedactedSecrets(ctx, body.peer.name, options)
         let config
         try {
+          const resolved = await resolveRedactedSecrets(ctx, body.peer.name, options)
           config = peerConfigFromRequest(body.peer.name, type, resolved)
         } catch (e) {
           throw atPeerField(e, body.peer)
@@ -137,16 +137,16 @@ export function peerRoutes(ctx: EngineContext): RouteDef[] {
       failStatus: 'FAILED',
       handler: async ({ body }) => {
         const { type, options } = peerOptions(body.peer)
-        const input: CreatePeerInput = {
-          name: body.peer.name,
-          type,
-          options: await resolveRedactedSecrets(ctx, body.peer.name, options),
-          mode: body.allowUpdate ? 'replace' : 'idempotent',
-          source: 'rest',
-          skipValidation: body.disableValidation,
-        }
         let r
         try {
+          const input: CreatePeerInput = {
+            name: body.peer.name,
+            type,
+            options: await resolveRedactedSecrets(ctx, body.peer.name, options),
+            mode: body.allowUpdate ? 'replace' : 'idempotent',
+            source: 'rest',
+            skipValidation: body.disableValidation,
+          }
           r = await createPeer(ctx, input).catch((e: unknown) => {
             // Concurrent creates of one name: the losers of the insert race get 42710 before they have compared
             // configs. Once more, they find the winner's row and answer as a repeat would (200 or 409).

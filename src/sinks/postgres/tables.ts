@@ -60,8 +60,21 @@ const incompatible = (t: Target, why: string): PgMirrorError =>
     },
   )
 
+/** Creates the source's enum types that the target lacks (same name, same labels in the same order). */
+async function createEnums(client: Queryable, t: Target): Promise<void> {
+  for (const c of t.schema.columns) {
+    if (!c.enumLabels) continue
+    const exists = await client.query('SELECT to_regtype($1) IS NOT NULL AS ok', [c.typeName])
+    if (exists.rows[0]?.ok === true || exists.rows[0]?.ok === 't') continue
+    const labels = c.enumLabels.map((l) => `'${l.replace(/'/g, "''")}'`).join(', ')
+    // typeName is format_type's output: already a quoted, possibly schema-qualified SQL name.
+    await client.query(`CREATE TYPE ${c.typeName} AS ENUM (${labels})`)
+  }
+}
+
 /** Refuses (0A000) a source type the target does not have, before any DDL uses its name. */
 async function checkTypes(client: Queryable, t: Target): Promise<void> {
+  await createEnums(client, t)
   const res = await client.query<{ i: string }>(
     'SELECT t.i FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i) WHERE to_regtype(t.name) IS NULL ORDER BY t.i',
     [t.schema.columns.map((c) => c.typeName)],
@@ -73,7 +86,7 @@ async function checkTypes(client: Queryable, t: Target): Promise<void> {
     'feature_not_supported',
     `type "${col?.typeName}" of column "${col?.name}" does not exist on the target`,
     {
-      hint: 'pgmirror does not create user-defined types (enums, domains, composites): create it on the target first',
+      hint: 'pgmirror creates enum types itself, but not domains or composite types: create it on the target first',
     },
   )
 }

@@ -17,7 +17,8 @@ ORDER BY w.ord`
 // Generated columns are left out: pgoutput does not publish them (PG < 18), and the snapshot must match the stream.
 const COLUMNS_SQL = `
 SELECT a.attrelid::int8 AS relid, a.attname, a.atttypid::int8 AS typid, a.atttypmod,
-       format_type(a.atttypid, a.atttypmod) AS typname, a.attnotnull
+       format_type(a.atttypid, a.atttypmod) AS typname, a.attnotnull,
+       (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid) AS labels
 FROM pg_attribute a
 WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
 ORDER BY a.attrelid, a.attnum`
@@ -29,6 +30,28 @@ CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 WHERE i.indrelid = ANY($1::oid[]) AND (i.indisprimary OR i.indisreplident)
 ORDER BY i.indrelid, i.indexrelid, k.ord`
+
+/** Parses a one-dimensional text[] literal (`{a,"b c","d\\"e"}`) as the raw-text client returns it. */
+export function parseTextArray(lit: string): string[] {
+  const out: string[] = []
+  let i = 1
+  while (i < lit.length - 1) {
+    let v = ''
+    if (lit[i] === '"') {
+      i++
+      while (lit[i] !== '"') {
+        if (lit[i] === '\\') i++
+        v += lit[i++]
+      }
+      i++
+    } else {
+      while (i < lit.length - 1 && lit[i] !== ',') v += lit[i++]
+    }
+    out.push(v)
+    i++
+  }
+  return out
+}
 
 const isReplicaIdentity = (c: string): c is TableSchema['replicaIdentity'] =>
   c === 'd' || c === 'f' || c === 'i' || c === 'n'
@@ -72,6 +95,7 @@ export async function describeTables(
     atttypmod: string
     typname: string
     attnotnull: string
+    labels: string | null
   }>(COLUMNS_SQL, [oids])
   const keys = await client.query<{
     relid: string
@@ -88,6 +112,7 @@ export async function describeTables(
       typeName: c.typname,
       typeMod: Number(c.atttypmod),
       nullable: c.attnotnull !== 't',
+      ...(c.labels !== null ? { enumLabels: parseTextArray(c.labels) } : {}),
     })
     columns.set(c.relid, list)
   }
