@@ -17,7 +17,11 @@ interface WireConnection extends EventEmitter {
   execute(msg: { portal: string; rows: number }): void
   sync(): void
   sendCopyFail(message: string): void
+  readonly stream: { pause(): void; resume(): void }
 }
+
+/** Rows between checks of the client's socket buffer: a slow client pauses the peer connection, bounding memory. */
+const BACKPRESSURE_EVERY = 1000
 
 interface PgField {
   name: string
@@ -45,6 +49,8 @@ class StreamingQuery extends EventEmitter {
   private done!: (err?: Error) => void
   readonly finished: Promise<void>
   private error: Error | undefined
+  private connection: WireConnection | undefined
+  private rows = 0
 
   constructor(
     private readonly text: string,
@@ -59,6 +65,7 @@ class StreamingQuery extends EventEmitter {
   }
 
   submit(connection: WireConnection): void {
+    this.connection = connection
     connection.parse({ text: this.text, name: '', types: [] })
     connection.bind({ portal: '', statement: '', values: [...this.values], binary: false })
     connection.describe({ type: 'P', name: '' })
@@ -72,6 +79,14 @@ class StreamingQuery extends EventEmitter {
 
   handleDataRow(msg: { fields: (string | null)[] }): void {
     this.out.row(msg.fields)
+    if (++this.rows % BACKPRESSURE_EVERY === 0 && this.connection) {
+      const socket = this.connection.stream
+      socket.pause()
+      void this.out.drained().then(
+        () => socket.resume(),
+        () => socket.resume(),
+      )
+    }
   }
 
   handleCommandComplete(msg: { text: string }): void {
