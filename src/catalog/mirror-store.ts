@@ -23,6 +23,8 @@ export interface MirrorRow {
   readonly consistentLsn: Lsn | null
   readonly snapshotName: string | null
   readonly snapshotRecovered: boolean
+  /** A resync is loading shadow tables that replace the targets when its snapshot completes. */
+  readonly resyncPending: boolean
   readonly lastSyncedLsn: Lsn | null
   readonly lastBatchId: bigint
   readonly lastBatchAt: string | null
@@ -65,7 +67,7 @@ type Db = pg.Pool | pg.ClientBase
 const SELECT_MIRROR = `
   SELECT m.id, m.name, s.name AS source_peer, d.name AS destination_peer, m.status, m.spec, m.generation,
          m.slot_name, m.publication_name, m.owns_slot, m.owns_publication, m.consistent_lsn::text AS consistent_lsn,
-         m.snapshot_name, m.snapshot_recovered, m.last_synced_lsn::text AS last_synced_lsn,
+         m.snapshot_name, m.snapshot_recovered, m.resync_pending, m.last_synced_lsn::text AS last_synced_lsn,
          m.last_batch_id::text AS last_batch_id, m.last_batch_at::text AS last_batch_at,
          m.last_commit_time::text AS last_commit_time, m.rows_synced::text AS rows_synced, m.last_error,
          m.last_error_at::text AS last_error_at, m.created_at::text AS created_at, m.updated_at::text AS updated_at
@@ -88,6 +90,7 @@ function toMirror(r: any): MirrorRow {
     consistentLsn: r.consistent_lsn ? parseLsn(r.consistent_lsn) : null,
     snapshotName: r.snapshot_name,
     snapshotRecovered: r.snapshot_recovered,
+    resyncPending: r.resync_pending,
     lastSyncedLsn: r.last_synced_lsn ? parseLsn(r.last_synced_lsn) : null,
     lastBatchId: BigInt(r.last_batch_id),
     lastBatchAt: r.last_batch_at,
@@ -203,7 +206,7 @@ export class MirrorStore {
   async newGeneration(id: number): Promise<void> {
     await this.db.query(
       `UPDATE mirrors SET generation = generation + 1, consistent_lsn = NULL, snapshot_name = NULL,
-         snapshot_recovered = false, last_synced_lsn = NULL, last_batch_id = 0, rows_synced = 0, last_error = NULL,
+         snapshot_recovered = false, resync_pending = true, last_synced_lsn = NULL, last_batch_id = 0, rows_synced = 0, last_error = NULL,
          updated_at = now() WHERE id = $1`,
       [id],
     )
@@ -213,6 +216,10 @@ export class MirrorStore {
       [id],
     )
     await this.db.query('DELETE FROM cdc_batches WHERE mirror_id = $1', [id])
+  }
+
+  async resyncDone(id: number): Promise<void> {
+    await this.db.query('UPDATE mirrors SET resync_pending = false WHERE id = $1', [id])
   }
 
   async tables(id: number): Promise<MirrorTableRow[]> {

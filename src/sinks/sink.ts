@@ -64,6 +64,11 @@ export interface Sink {
   applySchemaChange(table: SinkTable): Promise<void>
   /** Empties the target tables and forgets their partitions and the checkpoint: a resync starts over. */
   resetTables(tables: readonly SinkTable[]): Promise<void>
+  /**
+   * Optional (resync): replaces each `to` table by its freshly loaded `from` table in one step, so readers see the
+   * old rows until the new copy is complete. Sinks without it are resynced in place (emptied, then reloaded).
+   */
+  swapTables?(pairs: readonly { readonly from: SinkTable; readonly to: SinkTable }[]): Promise<void>
   /** Removes the sink's own bookkeeping for this mirror (never the user's target tables). */
   teardown(): Promise<void>
   close(): Promise<void>

@@ -158,6 +158,15 @@ describe('CDC mirror Postgres → Postgres: features', () => {
     await fx.waitForSameRows('public.comp', 'public.comp', 'a, b, v, big', 'a, b')
     await fx.src(`INSERT INTO public.comp VALUES (300, 'r', 'after resync', 'x')`)
     await fx.waitForSameRows('public.comp', 'public.comp', 'a, b, v, big', 'a, b')
+    await fx.waitForSameRows(
+      '"Odd Schema"."Select"',
+      '"Odd Schema"."Select"',
+      '"Id", "order", "we""ird", extra',
+      '"Id"',
+    )
+    const shadows = await fx.dst(`SELECT count(*) AS n FROM pg_tables WHERE tablename LIKE '%\_resync'`)
+    assert.equal(shadows.rows[0].n, '0', 'the shadow tables were swapped in')
+    assert.match(fx.server.logs(), /fresh copies replaced the target tables/)
   })
 })
 

@@ -45,6 +45,13 @@ export async function describeSinkTables(
   return out
 }
 
+/** Where a resync loads a table before it replaces the target (same schema, `_resync` suffix). */
+export const shadowTable = (t: SinkTable): SinkTable => ({ ...t, destination: `${t.destination}_resync` })
+
+/** The table the snapshot loads: the shadow during a resync on a sink that can swap, else the target itself. */
+export const snapshotTarget = (m: MirrorRow, sink: Sink, t: SinkTable): SinkTable =>
+  m.resyncPending && sink.swapTables ? shadowTable(t) : t
+
 /** Resolves after ms, or at once when the signal aborts. */
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {

@@ -12,7 +12,15 @@ import type { SetupResult, Source } from '../../sources/source.ts'
 import type { EngineContext } from '../context.ts'
 import { transition, type MirrorState } from '../mirror-state.ts'
 import { runCdc } from './cdc-loop.ts'
-import { backoffMs, describeSinkTables, openSink, openSource, sleep } from './job-context.ts'
+import {
+  backoffMs,
+  describeSinkTables,
+  openSink,
+  openSource,
+  shadowTable,
+  sleep,
+  snapshotTarget,
+} from './job-context.ts'
 import { coordinateSnapshot } from './snapshot.ts'
 
 const LOCK_CLASS = 7_431
@@ -61,15 +69,17 @@ async function setup(
   const tables = await describeSinkTables(source, m.spec.mappings)
   source.ensurePullable([...tables.values()].map((t) => t.schema))
   const objects = { slotName: m.slotName!, publicationName: m.publicationName! }
+  const loadInto = [...tables.values()].map((t) => snapshotTarget(m, sink, t))
   if (m.generation > 1 || (await source.slotInfo(objects.slotName)).exists) {
     // A resync, or a setup that died after creating the slot but before recording it: start both ends over.
+    // A resync on a sink that can swap loads shadow tables; the targets keep their rows until the swap.
     await source.teardown(objects)
-    await sink.resetTables([...tables.values()])
+    await sink.resetTables(loadInto)
   }
-  await sink.ensureTables([...tables.values()])
+  await sink.ensureTables(loadInto)
   const copy = m.spec.options.do_initial_copy
   if (copy) {
-    for (const t of tables.values()) {
+    for (const t of loadInto) {
       if (await sink.hasRows(t)) {
         throw new PgMirrorError(
           'object_not_in_prerequisite_state',
@@ -127,6 +137,13 @@ export async function runMirrorJob(ctx: EngineContext, name: string, signal: Abo
               await held?.release()
               held = undefined
               if (outcome === 'done') {
+                if (m.resyncPending) {
+                  const tables = [...(await describeSinkTables(source, m.spec.mappings)).values()]
+                  if (sink.swapTables)
+                    await sink.swapTables(tables.map((t) => ({ from: shadowTable(t), to: t })))
+                  await ctx.mirrors.resyncDone(m.id)
+                  log.info('resync: the fresh copies replaced the target tables')
+                }
                 const next = transition('STATUS_SNAPSHOT', {
                   kind: 'snapshot_done',
                   initialSnapshotOnly: m.spec.options.initial_snapshot_only,

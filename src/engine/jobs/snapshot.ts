@@ -15,7 +15,7 @@ import { tableKey, type TableName } from '../../model/record.ts'
 import type { Sink } from '../../sinks/sink.ts'
 import type { Source } from '../../sources/source.ts'
 import type { EngineContext } from '../context.ts'
-import { describeSinkTables, sleep } from './job-context.ts'
+import { describeSinkTables, sleep, snapshotTarget } from './job-context.ts'
 
 const POLL_MS = 250
 const MAX_PARTITION_FAILURES = 5
@@ -150,7 +150,7 @@ export async function runPartition(
   try {
     const mapping = m.spec.mappings.find((x) => tableKey(x.source) === data.table)
     if (!mapping) return
-    const sinkTable = (await describeSinkTables(source, [mapping])).get(data.table)!
+    const sinkTable = snapshotTarget(m, sink, (await describeSinkTables(source, [mapping])).get(data.table)!)
     const columns = sinkTable.schema.columns.map((c) => c.name)
     const read = await source.readPartition(mapping.source, columns, part, {
       snapshotName: m.snapshotName ?? undefined,

@@ -13,6 +13,7 @@ import type { Sink, SinkSettings, SinkTable, SnapshotPartitionInput } from '../s
 import { applyTable } from './apply-batch.ts'
 import { Bookkeeping } from './bookkeeping.ts'
 import { describeConnectError, targetClientConfig } from './connect.ts'
+import { quoteIdent } from './quote.ts'
 import { loadPartition } from './snapshot-load.ts'
 import { addMissingColumns, ensureTable, inTransaction, resolveTarget, tableExists } from './tables.ts'
 
@@ -148,6 +149,26 @@ export function createPostgresSink(cfg: PostgresConfig, settings: SinkSettings):
 
     async applySchemaChange(table) {
       await withClient((c) => addMissingColumns(c, targetOf(table)))
+    },
+
+    async swapTables(pairs) {
+      await ready()
+      await withClient((c) =>
+        inTransaction(c, async () => {
+          for (const { from, to } of pairs) {
+            const f = targetOf(from)
+            const t = targetOf(to)
+            if (f.name.schema !== t.name.schema) {
+              throw new PgMirrorError(
+                'internal_error',
+                `cannot swap tables across schemas (${f.display}, ${t.display})`,
+              )
+            }
+            await c.query(`DROP TABLE IF EXISTS ${t.sql}`)
+            await c.query(`ALTER TABLE ${f.sql} RENAME TO ${quoteIdent(t.name.table)}`)
+          }
+        }),
+      )
     },
 
     async resetTables(tables) {
