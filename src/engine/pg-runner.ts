@@ -48,7 +48,6 @@ const toField = (f: PgField): FieldDescription => ({
 class StreamingQuery extends EventEmitter {
   private done!: (err?: Error) => void
   readonly finished: Promise<void>
-  private error: Error | undefined
   private connection: WireConnection | undefined
   private rows = 0
 
@@ -97,12 +96,14 @@ class StreamingQuery extends EventEmitter {
     this.out.emptyQuery()
   }
 
+  // pg forgets the active query when an ErrorResponse arrives, so ReadyForQuery never reaches us after an error:
+  // settle here. The Sync we sent in submit() still brings the connection back to idle for the next query.
   handleError(err: Error): void {
-    this.error = err
+    this.done(err)
   }
 
   handleReadyForQuery(): void {
-    this.done(this.error)
+    this.done()
   }
 
   handlePortalSuspended(): void {}
@@ -128,7 +129,6 @@ export async function streamQuery(
 class DescribeQuery extends EventEmitter {
   private done!: (err?: Error) => void
   readonly finished: Promise<void>
-  private error: Error | undefined
   paramTypes: number[] = []
   fields: FieldDescription[] | null = null
 
@@ -159,12 +159,14 @@ class DescribeQuery extends EventEmitter {
     this.fields = msg.fields.map(toField)
   }
 
+  // pg forgets the active query when an ErrorResponse arrives, so ReadyForQuery never reaches us after an error:
+  // settle here. The Sync we sent in submit() still brings the connection back to idle for the next query.
   handleError(err: Error): void {
-    this.error = err
+    this.done(err)
   }
 
   handleReadyForQuery(): void {
-    this.done(this.error)
+    this.done()
   }
 
   handleCommandComplete(): void {}

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -11,6 +12,20 @@ import { psql } from '../support/psql.ts'
 import { createTestDatabase, testPgUrl, type TestDatabase } from '../support/services.ts'
 
 const SECRET = 'Zq8-peer-secret-§-value'
+
+/** A raw CancelRequest, as libpq sends it: length 16, code 80877102, process id, secret key. */
+async function sendCancelRequest(port: number, pid: number, key: number): Promise<void> {
+  const buf = Buffer.alloc(16)
+  buf.writeInt32BE(16, 0)
+  buf.writeInt32BE(80877102, 4)
+  buf.writeInt32BE(pid, 8)
+  buf.writeInt32BE(key, 12)
+  await new Promise<void>((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.end(buf))
+    s.on('close', () => resolve())
+    s.on('error', reject)
+  })
+}
 const pgPort = () => new URL(testPgUrl()).port
 
 describe('gateway: peers through psql with PEERDB_PASSWORD', () => {
@@ -159,6 +174,49 @@ describe('gateway: peers through psql with PEERDB_PASSWORD', () => {
       assert.equal(r.rows[1].name, "b'q")
       const p = await c.query('SELECT name FROM src.public.items WHERE id = $1', [2])
       assert.equal(p.rows[0].name, "b'q")
+    } finally {
+      await c.end()
+    }
+  })
+
+  // Regression: pg drops its active query on ErrorResponse, and forwarded statements that failed used to hang.
+  test('bug: an error from a peer or the catalog comes back with its SQLSTATE and the session goes on', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: server.port, password: 'peerdb', user: 'anyone' })
+    await c.connect()
+    try {
+      await assert.rejects(
+        c.query('SELECT nosuchcol FROM src.public.items'),
+        (e: { code?: string }) => e.code === '42703',
+      )
+      await assert.rejects(
+        c.query('SELECT * FROM no_such_catalog_table'),
+        (e: { code?: string }) => e.code === '42P01',
+      )
+      await assert.rejects(
+        c.query('SELECT $1::int FROM src.public.items', ['x']),
+        (e: { code?: string }) => e.code === '22P02',
+      )
+      const ok = await c.query('SELECT count(*) AS n FROM src.public.items')
+      assert.equal(ok.rows[0].n, '2')
+    } finally {
+      await c.end()
+    }
+  })
+
+  test('a CancelRequest cancels a query forwarded to a peer', async () => {
+    const cfg = { host: '127.0.0.1', port: server.port, password: 'peerdb', user: 'anyone' }
+    const c = new pg.Client(cfg)
+    await c.connect()
+    try {
+      const started = Date.now()
+      const running = c.query('SELECT pg_sleep(20), id FROM src.public.items')
+      await new Promise((r) => setTimeout(r, 500))
+      const { processID, secretKey } = c as unknown as { processID: number; secretKey: number }
+      await sendCancelRequest(server.port, processID, secretKey)
+      await assert.rejects(running, (e: { code?: string }) => e.code === '57014')
+      assert.ok(Date.now() - started < 10_000, 'the peer query must stop early')
+      const after = await c.query('SELECT count(*) AS n FROM src.public.items')
+      assert.equal(after.rows[0].n, '2')
     } finally {
       await c.end()
     }
