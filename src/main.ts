@@ -95,6 +95,7 @@ async function start(flags: Flags): Promise<void> {
       host: config.listenHost,
       port: config.httpPort,
       password: config.password,
+      encryptionKey: config.encryptionKey,
     })
     closers.push(() => api.close())
     log.info({ host: config.listenHost, port: api.port }, 'http api listening')

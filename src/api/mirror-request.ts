@@ -23,7 +23,7 @@ function refuse(field: string, what: string): never {
 }
 
 /** Which request field an option error is about (the validators name the option, e.g. sync_interval). */
-function renameField(e: unknown, fields: Readonly<Record<string, string>>): unknown {
+export function renameField(e: unknown, fields: Readonly<Record<string, string>>): unknown {
   if (!(e instanceof PgMirrorError) || e.field === undefined || fields[e.field] === undefined) return e
   return new PgMirrorError(e.kind, e.message, {
     field: fields[e.field],
@@ -65,6 +65,15 @@ export function tableMappings(list: readonly TableMappingInput[], field: string)
     list.map((m, i) => mappingRequest(m, `${field}[${i}]`)),
     field,
   )
+}
+
+/** Fields the mirror commands name, as the create body spells them. */
+export const CREATE_BODY_FIELDS: Readonly<Record<string, string>> = {
+  name: 'connectionConfigs.flowJobName',
+  source: 'connectionConfigs.sourceName',
+  destination: 'connectionConfigs.destinationName',
+  table_mappings: 'connectionConfigs.tableMappings',
+  exclude: 'connectionConfigs.tableMappings',
 }
 
 /** PeerDB sends 0 for "default". */

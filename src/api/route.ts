@@ -35,7 +35,7 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
   readonly failStatus?: string
   /** Probes: reachable without credentials. */
   readonly public?: boolean
-  /** Sets a non-200 status on success (readiness: 503). */
+  /** Returns the response body; `reply.code` is only for a non-200 success (readiness answers 503). */
   readonly handler: (input: RouteInput<B, Q, P>, reply: { code(status: number): unknown }) => Promise<unknown>
 }
 

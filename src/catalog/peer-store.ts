@@ -93,24 +93,27 @@ export class PeerStore {
     }
   }
 
+  /** One statement writes the peer and its secrets, so no reader ever sees a peer without its password. */
   async insert(name: string, pc: PeerConfig): Promise<number> {
     const { publicConfig, secrets } = splitSecrets(pc.config as unknown as Record<string, unknown>)
+    const s = seal(secrets, this.key)
     const r = await this.db.query<{ id: number }>(
-      `INSERT INTO peers (name, type, type_name, config) VALUES ($1, $2, $3, $4) RETURNING id`,
-      [name, PeerTypes[pc.type], pc.type, publicConfig],
+      `WITH p AS (INSERT INTO peers (name, type, type_name, config) VALUES ($1, $2, $3, $4) RETURNING id)
+       INSERT INTO peer_secrets (peer_id, encoding, key_id, payload) SELECT id, $5, $6, $7 FROM p RETURNING peer_id AS id`,
+      [name, PeerTypes[pc.type], pc.type, publicConfig, s.encoding, s.keyId, s.payload],
     )
-    const id = r.rows[0]!.id
-    await this.writeSecrets(id, secrets)
-    return id
+    return r.rows[0]!.id
   }
 
   async update(id: number, pc: PeerConfig): Promise<void> {
     const { publicConfig, secrets } = splitSecrets(pc.config as unknown as Record<string, unknown>)
+    const s = seal(secrets, this.key)
     await this.db.query(
-      `UPDATE peers SET type = $2, type_name = $3, config = $4, updated_at = now() WHERE id = $1`,
-      [id, PeerTypes[pc.type], pc.type, publicConfig],
+      `WITH p AS (UPDATE peers SET type = $2, type_name = $3, config = $4, updated_at = now() WHERE id = $1 RETURNING id)
+       INSERT INTO peer_secrets (peer_id, encoding, key_id, payload) SELECT id, $5, $6, $7 FROM p
+       ON CONFLICT (peer_id) DO UPDATE SET encoding = EXCLUDED.encoding, key_id = EXCLUDED.key_id, payload = EXCLUDED.payload`,
+      [id, PeerTypes[pc.type], pc.type, publicConfig, s.encoding, s.keyId, s.payload],
     )
-    await this.writeSecrets(id, secrets)
   }
 
   async delete(name: string): Promise<boolean> {
@@ -125,15 +128,6 @@ export class PeerStore {
       [peerId],
     )
     return r.rows.map((x) => x.name)
-  }
-
-  private async writeSecrets(id: number, secrets: Record<string, unknown>): Promise<void> {
-    const s = seal(secrets, this.key)
-    await this.db.query(
-      `INSERT INTO peer_secrets (peer_id, encoding, key_id, payload) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (peer_id) DO UPDATE SET encoding = EXCLUDED.encoding, key_id = EXCLUDED.key_id, payload = EXCLUDED.payload`,
-      [id, s.encoding, s.keyId, s.payload],
-    )
   }
 }
 

@@ -10,7 +10,7 @@ import { PeerStore } from '../../src/catalog/peer-store.ts'
 import type { EngineContext } from '../../src/engine/context.ts'
 import { JobQueue } from '../../src/engine/queue.ts'
 import { connectors } from '../../src/engine/registry.ts'
-import { createTestDatabase, type TestDatabase } from '../support/services.ts'
+import { createTestDatabase, testPgUrl, waitFor, type TestDatabase } from '../support/services.ts'
 
 export interface ApiResponse {
   readonly status: number
@@ -25,8 +25,23 @@ export interface ApiFixture {
   readonly ctx: EngineContext
   readonly catalog: TestDatabase
   readonly encryptionKey: Buffer
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse>
   close(): Promise<void>
+}
+
+async function adminQuery(text: string, values: unknown[]): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: testPgUrl() })
+  await c.connect()
+  try {
+    return await c.query(text, values)
+  } finally {
+    await c.end()
+  }
 }
 
 export async function startApi(opts: { password?: string } = {}): Promise<ApiFixture> {
@@ -77,6 +92,17 @@ export async function startApi(opts: { password?: string } = {}): Promise<ApiFix
       await app.close()
       await queue.close()
       await pool.end()
+      // pool.end() resolves before its sockets have closed; a forced drop now would kill them mid-close and
+      // surface as an uncaught error.
+      await waitFor(
+        async () =>
+          (
+            await adminQuery('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [
+              catalog.name,
+            ])
+          ).rows[0].n === 0,
+        { message: `connections to ${catalog.name} to close` },
+      )
       await catalog.drop()
     },
   }

@@ -7,7 +7,9 @@ import pg from 'pg'
 import { createTestDatabase, type TestDatabase } from '../support/services.ts'
 import { pgPeer, startApi, type ApiFixture } from './api-fixture.ts'
 
-const basic = (credentials: string) => ({ authorization: `Basic ${Buffer.from(credentials).toString('base64')}` })
+const basic = (credentials: string) => ({
+  authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
+})
 
 describe('REST API: auth', () => {
   let api: ApiFixture
@@ -19,7 +21,12 @@ describe('REST API: auth', () => {
   })
 
   test('no credentials and wrong credentials get 401 with WWW-Authenticate', async () => {
-    for (const headers of [{}, basic(':wrong'), basic('the-api-pw'), { authorization: 'Bearer the-api-pw' }]) {
+    for (const headers of [
+      {},
+      basic(':wrong'),
+      basic('the-api-pw'),
+      { authorization: 'Bearer the-api-pw' },
+    ]) {
       const r = await api.request('GET', '/api/v1/peers/list', undefined, headers)
       assert.equal(r.status, 401, JSON.stringify(headers))
       assert.match(r.headers.get('www-authenticate') ?? '', /^Basic realm="pgmirror"/)
@@ -139,7 +146,10 @@ describe('REST API: peers, errors and the OpenAPI document', () => {
       assert.equal(r.json.code, 422)
       assert.equal(r.json.status, path.endsWith('create') ? 'FAILED' : 'INVALID')
       assert.equal(r.json.sqlState, '08006')
-      assert.match(r.json.message, /could not connect to postgres peer at "127\.0\.0\.1:1": .*ECONNREFUSED|refused/i)
+      assert.match(
+        r.json.message,
+        /could not connect to postgres peer at "127\.0\.0\.1:1": .*ECONNREFUSED|refused/i,
+      )
       assert.match(r.json.hint, /accepting TCP\/IP connections on port 1/)
       assert.doesNotMatch(r.text, /sekret-pw-123/)
     }
@@ -186,7 +196,9 @@ describe('REST API: peers, errors and the OpenAPI document', () => {
 
   test('ten identical concurrent creates make exactly one peer', async () => {
     const body = { peer: pgPeer('p_race', db) }
-    const rs = await Promise.all(Array.from({ length: 10 }, () => api.request('POST', '/api/v1/peers/create', body)))
+    const rs = await Promise.all(
+      Array.from({ length: 10 }, () => api.request('POST', '/api/v1/peers/create', body)),
+    )
     assert.deepEqual(
       rs.map((r) => r.status),
       Array(10).fill(200),
@@ -235,19 +247,28 @@ describe('REST API: peers, errors and the OpenAPI document', () => {
       tables.json.tables.map((t: { tableName: string; canMirror: boolean }) => [t.tableName, t.canMirror]),
     )
     assert.deepEqual(can, { full_ri: true, no_pk: false, with_pk: true })
-    const all = await api.request('GET', '/api/v1/peers/tables?peer_name=p_main&schema_name=public&cdc_enabled=false')
+    const all = await api.request(
+      'GET',
+      '/api/v1/peers/tables?peer_name=p_main&schema_name=public&cdc_enabled=false',
+    )
     assert.ok(all.json.tables.every((t: { canMirror: boolean }) => t.canMirror))
 
     const every = await api.request('GET', '/api/v1/peers/tables/all?peer_name=p_main')
     assert.deepEqual(every.json.tables, ['other.Mixed', 'public.full_ri', 'public.no_pk', 'public.with_pk'])
 
-    const cols = await api.request('GET', '/api/v1/peers/columns?peer_name=p_main&schema_name=other&table_name=Mixed')
+    const cols = await api.request(
+      'GET',
+      '/api/v1/peers/columns?peer_name=p_main&schema_name=other&table_name=Mixed',
+    )
     assert.equal(cols.status, 200, cols.text)
     assert.deepEqual(cols.json.columns, [
       { name: 'k', type: 'bigint', isKey: true, qkind: 'int64', isReplicaIdentity: true },
       { name: 'n', type: 'numeric', isKey: false, qkind: 'numeric', isReplicaIdentity: false },
     ])
-    const missing = await api.request('GET', '/api/v1/peers/columns?peer_name=p_main&schema_name=public&table_name=nope')
+    const missing = await api.request(
+      'GET',
+      '/api/v1/peers/columns?peer_name=p_main&schema_name=public&table_name=nope',
+    )
     assert.equal(missing.status, 404)
     const badQuery = await api.request('GET', '/api/v1/peers/tables?peer_name=p_main')
     assert.equal(badQuery.status, 400)
@@ -311,8 +332,8 @@ describe('REST API: peers, errors and the OpenAPI document', () => {
     assert.match(r.json.openapi, /^3\./)
     // SwaggerParser.validate checks the document against the official OpenAPI schema (and resolves every $ref).
     await SwaggerParser.validate(structuredClone(r.json))
-    const routes = Object.entries(r.json.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
-      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    const routes = Object.entries(r.json.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
     )
     for (const expected of [
       'POST /api/v1/peers/validate',

@@ -16,7 +16,7 @@ import type { EngineContext } from '../../engine/context.ts'
 import { PgMirrorError } from '../../errors.ts'
 import type { MirrorOptions, TableMapping } from '../../model/mirror.ts'
 import { epochMs, flowStatus, lsnDecimal, rfc3339, rfc3339OrNull, sqlNamePart } from '../format.ts'
-import { configUpdate, createMirrorInput } from '../mirror-request.ts'
+import { configUpdate, CREATE_BODY_FIELDS, createMirrorInput, renameField } from '../mirror-request.ts'
 import { defineRoute, type RouteDef } from '../route.ts'
 import {
   BatchesParams,
@@ -100,7 +100,9 @@ export function mirrorRoutes(ctx: EngineContext): RouteDef[] {
       errors: [400, 404, 409, 422],
       handler: async ({ body }) => {
         const input = createMirrorInput(body.connectionConfigs)
-        const r = await createMirror(ctx, input)
+        const r = await createMirror(ctx, input).catch((e: unknown) => {
+          throw renameField(e, CREATE_BODY_FIELDS)
+        })
         return { workflowId: input.name, outcome: r.created ? 'created' : 'unchanged' }
       },
     }),
@@ -113,7 +115,9 @@ export function mirrorRoutes(ctx: EngineContext): RouteDef[] {
       response: Empty,
       errors: [400, 404, 409, 422],
       handler: async ({ body }) => {
-        await validateMirror(ctx, createMirrorInput(body.connectionConfigs))
+        await validateMirror(ctx, createMirrorInput(body.connectionConfigs)).catch((e: unknown) => {
+          throw renameField(e, CREATE_BODY_FIELDS)
+        })
         return {}
       },
     }),
