@@ -32,7 +32,7 @@ const internal = (allowed) => {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/sql/generated/', '.state/', 'bench/out/'] },
+  { ignores: ['node_modules/', 'src/sql/generated/', '.state/', 'bench/out/', '.scratch-*/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -164,7 +164,7 @@ describe('CDC mirror Postgres → Postgres: features', () => {
       '"Id", "order", "we""ird", extra',
       '"Id"',
     )
-    const shadows = await fx.dst(`SELECT count(*) AS n FROM pg_tables WHERE tablename LIKE '%\_resync'`)
+    const shadows = await fx.dst(`SELECT count(*) AS n FROM pg_tables WHERE tablename LIKE '%\\_resync'`)
     assert.equal(shadows.rows[0].n, '0', 'the shadow tables were swapped in')
     assert.match(fx.server.logs(), /fresh copies replaced the target tables/)
   })
