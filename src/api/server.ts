@@ -3,6 +3,7 @@
  * Every request body is JSON (whatever its content type says, so `curl -d` works), at most 1 MiB.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createAlertStore } from '../engine/commands/alerts.ts'
 import type { EngineContext } from '../engine/context.ts'
@@ -102,6 +103,9 @@ export async function buildApi(ctx: EngineContext, opts: ApiOptions): Promise<Fa
   }
 
   registerRoutes(app, routes)
+  // The web UI: one static page that drives the same REST routes.
+  const page = readFileSync(new URL('./ui/index.html', import.meta.url), 'utf8')
+  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(page))
   app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split('?')[0] ?? ''
     await reply.code(404).send({
