@@ -75,6 +75,8 @@ async function start(flags: Flags): Promise<void> {
     )
   }
 
+  let gatewayPort: number | undefined
+  let apiPort: number | undefined
   if (config.role === 'all' || config.role === 'gateway') {
     const wire = await startWireServer({
       host: config.listenHost,
@@ -85,6 +87,7 @@ async function start(flags: Flags): Promise<void> {
       log,
     })
     closers.push(() => wire.close())
+    gatewayPort = wire.port
     log.info(
       { host: config.listenHost, port: wire.port, auth: config.password ? 'scram-sha-256' : 'trust' },
       'pgwire gateway listening',
@@ -98,7 +101,17 @@ async function start(flags: Flags): Promise<void> {
       encryptionKey: config.encryptionKey,
     })
     closers.push(() => api.close())
+    apiPort = api.port
     log.info({ host: config.listenHost, port: api.port }, 'http api listening')
+  }
+
+  if (gatewayPort !== undefined || apiPort !== undefined) {
+    const host = config.listenHost === '0.0.0.0' ? 'localhost' : config.listenHost
+    const parts = [
+      gatewayPort !== undefined ? `psql "host=${host} port=${gatewayPort}"` : undefined,
+      apiPort !== undefined ? `http://${host}:${apiPort}` : undefined,
+    ].filter(Boolean)
+    process.stderr.write(`pgmirror ${VERSION} is ready: ${parts.join('  ·  ')}\n`)
   }
 
   let stopping = false
