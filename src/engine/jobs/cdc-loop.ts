@@ -92,13 +92,15 @@ export async function runCdc(
   let lastIdleSave = 0
   let idleLsn: Lsn | undefined
 
-  const flush = async (): Promise<void> => {
-    const pending: PendingBatch | undefined = batcher.take()
-    if (!pending) return
-    batchId += 1n
+  // One batch is written while the next one fills, so reading the slot and writing the target overlap. Batches
+  // are still written one at a time and in order, and each is confirmed only after its own write.
+  let inflight: Promise<void> = Promise.resolve()
+  let writing = 0
+
+  const write = async (pending: PendingBatch, id: bigint): Promise<void> => {
     const batch = {
       mirror: m.name,
-      batchId,
+      batchId: id,
       records: pending.records,
       schemaChanges: [],
       endLsn: pending.endLsn,
@@ -110,16 +112,16 @@ export async function runCdc(
         break
       } catch (e) {
         const err = toPgMirrorError(e)
-        log.warn({ err: err.message, batchId: batchId.toString(), attempt }, 'batch write failed; retrying')
+        log.warn({ err: err.message, batchId: id.toString(), attempt }, 'batch write failed; retrying')
         await ctx.mirrors
-          .setError(m.id, `writing batch ${batchId} to the target failed: ${err.message}`)
+          .setError(m.id, `writing batch ${id} to the target failed: ${err.message}`)
           .catch(() => undefined)
         if (signal.aborted) throw err
         await sleep(backoffMs(attempt), signal)
       }
     }
     await ctx.mirrors.recordBatch(m.id, {
-      batchId,
+      batchId: id,
       startLsn: pending.startLsn,
       endLsn: pending.endLsn,
       rows: pending.records.length,
@@ -128,6 +130,24 @@ export async function runCdc(
       counts: countByTable(pending.records),
     })
     stream.confirm(pending.endLsn)
+  }
+
+  /**
+   * Hands the open batch to the writer. `wait`: return only when every batch so far is written (before a status
+   * change, a schema change or the end). Otherwise return once the previous batch is written, while this one is.
+   */
+  const flush = async (wait = true): Promise<void> => {
+    const pending: PendingBatch | undefined = batcher.take()
+    if (pending) {
+      await inflight
+      batchId += 1n
+      const id = batchId
+      writing++
+      const p = write(pending, id).finally(() => writing--)
+      p.catch(() => undefined) // observed here; the error surfaces at the next await of `inflight`
+      inflight = p
+    }
+    if (wait) await inflight
   }
 
   const applyRelation = async (relTable: { schema: string; table: string }, names: readonly string[]) => {
@@ -164,7 +184,7 @@ export async function runCdc(
         await flush()
         return
       }
-      if (batcher.due(now)) await flush()
+      if (batcher.due(now)) await flush(false)
       const wait = Math.min(batcher.msUntilDue(Date.now()) ?? STATUS_POLL_MS, STATUS_POLL_MS)
       next ??= it.next()
       let timer: NodeJS.Timeout | undefined
@@ -181,7 +201,7 @@ export async function runCdc(
       switch (ev.kind) {
         case 'transaction': {
           const changes = filterChanges(ev.changes, tables)
-          if (changes.length === 0 && batcher.size === 0) {
+          if (changes.length === 0 && batcher.size === 0 && writing === 0) {
             idleLsn = ev.endLsn
             break
           }
@@ -189,11 +209,11 @@ export async function runCdc(
             { changes, commitLsn: ev.commitLsn, endLsn: ev.endLsn, commitTime: ev.commitTime },
             Date.now(),
           )
-          if (batcher.due(Date.now())) await flush()
+          if (batcher.due(Date.now())) await flush(false)
           break
         }
         case 'keepalive':
-          if (batcher.size === 0) idleLsn = ev.serverWalEnd
+          if (batcher.size === 0 && writing === 0) idleLsn = ev.serverWalEnd
           break
         case 'relation':
           await applyRelation(
@@ -203,7 +223,12 @@ export async function runCdc(
           break
       }
       // Contract 5: an idle slot still advances, so a quiet mirror never holds WAL back.
-      if (idleLsn !== undefined && batcher.size === 0 && Date.now() - lastIdleSave >= IDLE_CONFIRM_MS) {
+      if (
+        idleLsn !== undefined &&
+        batcher.size === 0 &&
+        writing === 0 &&
+        Date.now() - lastIdleSave >= IDLE_CONFIRM_MS
+      ) {
         stream.confirm(idleLsn)
         await ctx.mirrors.advanceIdle(m.id, idleLsn)
         lastIdleSave = Date.now()
@@ -211,6 +236,8 @@ export async function runCdc(
       }
     }
   } finally {
+    // Never leave a write running behind us: a retry would start a second writer for the same batches.
+    await inflight.catch(() => undefined)
     await stream.stop()
   }
 }
