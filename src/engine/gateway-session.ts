@@ -12,6 +12,7 @@ import { analyzePassthrough } from '../sql/passthrough.ts'
 import { isExtensionStatement } from '../sql/detect.ts'
 import { parseExtension } from '../sql/parse.ts'
 import { splitStatements } from '../sql/split.ts'
+import { catalogGuard } from '../sql/catalog-guard.ts'
 import { matchDeletePeer } from '../sql/catalog-statements.ts'
 import type { PreparedInfo, ResultWriter, SessionHandler } from '../wire/session.ts'
 import { describeConnectError, pgClientConfig } from '../sources/postgres/connect.ts'
@@ -180,6 +181,8 @@ export class GatewaySession implements SessionHandler {
         'permission denied: peer secrets are not readable through pgmirror',
       )
     }
+    const refused = catalogGuard(text)
+    if (refused) throw new PgMirrorError('insufficient_privilege', `permission denied: ${refused}`)
     return { kind: 'catalog', sql: text }
   }
 

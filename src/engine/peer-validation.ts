@@ -16,6 +16,8 @@ export async function checkPeer(pc: PeerConfig): Promise<PeerCheck> {
   switch (pc.type) {
     case 'POSTGRES': {
       const client = new pg.Client(pgClientConfig(pc.config, { applicationName: 'pgmirror_validate' }))
+      // A connection that breaks mid-check emits 'error' besides failing the query; unheard it ends the process.
+      client.on('error', () => undefined)
       try {
         await client.connect()
       } catch (e) {

@@ -4,6 +4,8 @@
 import { PgMirrorError } from '../errors.ts'
 import type { Peer } from '../model/peer.ts'
 import type { Sink, SinkSettings } from '../sinks/sink.ts'
+import { createClickhouseSink } from '../sinks/clickhouse/clickhouse-sink.ts'
+import { createKafkaSink } from '../sinks/kafka/kafka-sink.ts'
 import { createPostgresSink } from '../sinks/postgres/postgres-sink.ts'
 import { PostgresSource } from '../sources/postgres/postgres-source.ts'
 import type { Source } from '../sources/source.ts'
@@ -27,12 +29,10 @@ export const connectors: Connectors = {
     switch (peer.type) {
       case 'POSTGRES':
         return createPostgresSink(peer.config, settings)
-      case 'CLICKHOUSE':
       case 'KAFKA':
-        throw new PgMirrorError(
-          'feature_not_supported',
-          `${peer.type.toLowerCase()} targets are not available in this version of pgmirror`,
-        )
+        return createKafkaSink(peer.config, settings)
+      case 'CLICKHOUSE':
+        return createClickhouseSink(peer.config, settings)
     }
   },
 }

@@ -6,10 +6,12 @@ import type { EngineContext } from './context.ts'
 import { runDropJob, runMirrorJob } from './jobs/mirror-job.ts'
 import { openSink, openSource } from './jobs/job-context.ts'
 import { runPartition } from './jobs/snapshot.ts'
+import { startReconciler } from './reconcile.ts'
 import { startWorker, type JobData, type QueueBackend, type WorkerHandle } from './queue.ts'
 
 export function startJobWorker(ctx: EngineContext, backend: QueueBackend, concurrency: number): WorkerHandle {
-  return startWorker(backend, concurrency, async (job: Job<JobData>, signal) => {
+  const reconciler = startReconciler(ctx)
+  const worker = startWorker(backend, concurrency, async (job: Job<JobData>, signal) => {
     const d = job.data
     switch (d.kind) {
       case 'mirror':
@@ -25,4 +27,10 @@ export function startJobWorker(ctx: EngineContext, backend: QueueBackend, concur
         return runDropJob(ctx, d.mirror, signal)
     }
   })
+  return {
+    async close() {
+      reconciler.stop()
+      await worker.close()
+    },
+  }
 }

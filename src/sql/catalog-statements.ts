@@ -5,6 +5,8 @@ import { parse, type Statement } from 'pgsql-ast-parser'
  * shape as DROP PEER x. Returns the peer name, or undefined for any other statement.
  */
 export function matchDeletePeer(sql: string): string | undefined {
+  // Only a DELETE can match: spare every other statement a full parse.
+  if (!/^\s*delete\b/i.test(sql)) return undefined
   let stmts: Statement[]
   try {
     stmts = parse(sql)

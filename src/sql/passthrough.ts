@@ -31,7 +31,8 @@ interface Chain {
 export function analyzePassthrough(sql: string): PassthroughAnalysis {
   const tokens = tokenize(sql)
   const chains = findChains(sql, tokens)
-  const fromAst = analyzeWithParser(sql, chains)
+  const tooBig = tokens.length > MAX_PARSER_TOKENS || nestingDepth(sql, tokens) > MAX_PARSER_DEPTH
+  const fromAst = tooBig ? undefined : analyzeWithParser(sql, chains)
   const found = fromAst ?? { kind: guessKind(sql, tokens), relations: guessRelations(sql, tokens, chains) }
   return {
     parsed: fromAst !== undefined,
@@ -65,6 +66,24 @@ function findChains(sql: string, tokens: readonly Token[]): Chain[] {
 const SELECT_TYPES = new Set(['select', 'union', 'union all', 'values'])
 
 /**
+ * Larger or deeper statements skip pgsql-ast-parser, whose time grows much faster than the input: an IN list of
+ * 20,000 values takes 25 s and 100,000 nested parentheses a minute, blocking every connection of the gateway.
+ * The token-level guess still finds their relations.
+ */
+const MAX_PARSER_TOKENS = 2000
+const MAX_PARSER_DEPTH = 200
+
+function nestingDepth(sql: string, tokens: readonly Token[]): number {
+  let depth = 0
+  let max = 0
+  for (const t of tokens) {
+    if (isPunct(sql, t, '(') || isPunct(sql, t, '[')) max = Math.max(max, ++depth)
+    else if (isPunct(sql, t, ')') || isPunct(sql, t, ']')) depth--
+  }
+  return max
+}
+
+/**
  * pgsql-ast-parser knows only `schema.table`, so each three-part name is parsed with its first part blanked
  * out: the text keeps its length, every location still points into the original, and the blanked part is
  * put back from the token chain.
@@ -89,7 +108,12 @@ function analyzeWithParser(
   for (const c of chains) byStart.set(c.starts[c.parts.length === 3 ? 1 : 0] as number, c)
   const names: { start: number; parts: string[] }[] = []
   const cteNames = new Set<string>()
-  for (const s of statements) collect(s, names, cteNames)
+  try {
+    for (const s of statements) collect(s, names, cteNames)
+  } catch {
+    // A very deep AST (`1 + 2 + … + 5000` nests without parentheses) overflows the stack: fall back to tokens.
+    return undefined
+  }
   const relations: Chain[] = []
   for (const n of names) {
     const chain = byStart.get(n.start) ?? { parts: n.parts, starts: [], index: -1 }

@@ -4,8 +4,8 @@ import type { QualifiedName, TableMappingNode } from './ast.ts'
 import { identValue, isPunct, tokenize } from './lexer.ts'
 import { quoteQualified } from './quote.ts'
 
-const invalid = (message: string) =>
-  new PgMirrorError('invalid_parameter_value', message, { field: 'table_mappings' })
+const invalid = (message: string, extra: { hint?: string } = {}) =>
+  new PgMirrorError('invalid_parameter_value', message, { field: 'table_mappings', ...extra })
 
 /**
  * Parsed table mappings → the model's. An unqualified source table is in schema `public`. Rejects what cannot
@@ -18,8 +18,15 @@ export function toTableMappings(nodes: readonly TableMappingNode[]): TableMappin
     const [schema, table] = node.source.length === 1 ? ['public', node.source[0]] : node.source
     if (schema === undefined || table === undefined) throw invalid('a table mapping needs a source table')
     const sourceText = quoteQualified([schema, table])
-    const destination =
-      node.destination.kind === 'string' ? node.destination.value : node.destination.parts.join('.')
+    const target = node.destination
+    // The parts are joined with dots and split at the first dot again by the sinks, so a dot inside the schema
+    // (or database) part would silently name another table.
+    if (target.kind === 'name' && target.parts.slice(0, -1).some((p) => p.includes('.'))) {
+      throw invalid(`destination ${quoteQualified(target.parts)} has a dot inside a schema name`, {
+        hint: 'schema names of destination tables may not contain "."',
+      })
+    }
+    const destination = target.kind === 'string' ? target.value : target.parts.join('.')
     if (destination === '') throw invalid(`table mapping for ${sourceText} has an empty destination`)
     if (sources.has(sourceText)) throw invalid(`source table ${sourceText} is mapped more than once`)
     if (destinations.has(destination))

@@ -25,16 +25,22 @@ import { coordinateSnapshot } from './snapshot.ts'
 
 const LOCK_CLASS = 7_431
 
-/** Holds the per-mirror advisory lock on a dedicated catalog connection for as long as the job runs. */
+/**
+ * Holds the per-mirror advisory lock on a dedicated catalog connection for as long as the job runs. The lock dies
+ * with that connection (a catalog restart), so `fn` gets a signal that aborts then too: it must stop, and the
+ * job is queued again (see reconcile.ts) to take the lock anew.
+ */
 export async function withMirrorLock<T>(
   ctx: EngineContext,
   mirrorId: number,
   signal: AbortSignal,
-  fn: () => Promise<T>,
+  fn: (signal: AbortSignal) => Promise<T>,
   opts: { waitMs?: number } = {},
 ): Promise<T | undefined> {
   const c = new pg.Client({ connectionString: ctx.catalogUrl, application_name: 'pgmirror_mirror_lock' })
-  c.on('error', () => undefined)
+  const lost = new AbortController()
+  c.on('error', () => lost.abort())
+  c.on('end', () => lost.abort())
   await c.connect()
   try {
     const deadline = Date.now() + (opts.waitMs ?? Number.POSITIVE_INFINITY)
@@ -47,7 +53,7 @@ export async function withMirrorLock<T>(
       if (signal.aborted || Date.now() > deadline) return undefined
       await sleep(1000, signal)
     }
-    return await fn()
+    return await fn(AbortSignal.any([signal, lost.signal]))
   } finally {
     await c.end().catch(() => undefined)
   }
@@ -113,12 +119,20 @@ export async function runMirrorJob(ctx: EngineContext, name: string, signal: Abo
   const first = await ctx.mirrors.find(name)
   if (!first) return
   const log = ctx.log.child({ mirror: name })
-  await withMirrorLock(ctx, first.id, signal, async () => {
+  await withMirrorLock(ctx, first.id, signal, async (signal) => {
     let held: SetupResult | undefined
     let attempt = 0
     try {
       while (!signal.aborted) {
-        const m = await ctx.mirrors.find(name)
+        let m: MirrorRow | undefined
+        try {
+          m = await ctx.mirrors.find(name)
+        } catch (e) {
+          // The catalog is unreachable: wait for it, as for any other failed step.
+          log.warn({ err: toPgMirrorError(e).message }, 'reading the mirror from the catalog failed')
+          await sleep(backoffMs(attempt++), signal)
+          continue
+        }
         if (!m) return
         let source: Source | undefined
         let sink: Sink | undefined
@@ -133,9 +147,15 @@ export async function runMirrorJob(ctx: EngineContext, name: string, signal: Abo
               break
             }
             case 'STATUS_SNAPSHOT': {
-              const outcome = await coordinateSnapshot(ctx, m, source, held?.snapshotName, signal)
-              await held?.release()
-              held = undefined
+              let outcome
+              try {
+                outcome = await coordinateSnapshot(ctx, m, source, held?.snapshotName, signal)
+              } finally {
+                // Also after a failure: the connection holding the exported snapshot may be what failed, and the
+                // retry must read the rest under a fresh snapshot rather than ask for a dead one forever.
+                await held?.release().catch(() => undefined)
+                held = undefined
+              }
               if (outcome === 'done') {
                 if (m.resyncPending) {
                   const tables = [...(await describeSinkTables(source, m.spec.mappings)).values()]
@@ -175,7 +195,10 @@ export async function runMirrorJob(ctx: EngineContext, name: string, signal: Abo
         } catch (e) {
           const err = toPgMirrorError(e)
           log.warn({ err: err.message, code: err.sqlState, status: m.status }, 'mirror step failed')
-          await ctx.mirrors.setError(m.id, err.hint ? `${err.message} (hint: ${err.hint})` : err.message)
+          // With the catalog down the error cannot be recorded; the step is retried all the same.
+          await ctx.mirrors
+            .setError(m.id, err.hint ? `${err.message} (hint: ${err.hint})` : err.message)
+            .catch(() => undefined)
           // Configuration faults during setup need the user; everything else is retried with backoff.
           if (!err.retryable && m.status === 'STATUS_SETUP') {
             await setStatus(ctx, m, 'STATUS_FAILED')

@@ -11,7 +11,7 @@
  */
 import type { MirrorRow } from '../../catalog/mirror-store.ts'
 import { PgMirrorError, toPgMirrorError } from '../../errors.ts'
-import { tableKey, type TableName } from '../../model/record.ts'
+import { tableKey } from '../../model/record.ts'
 import type { Sink } from '../../sinks/sink.ts'
 import type { Source } from '../../sources/source.ts'
 import type { EngineContext } from '../context.ts'
@@ -21,11 +21,6 @@ const POLL_MS = 250
 const MAX_PARTITION_FAILURES = 5
 
 export type SnapshotOutcome = 'done' | 'interrupted'
-
-const parseTable = (key: string): TableName => {
-  const i = key.indexOf('.')
-  return { schema: key.slice(0, i), table: key.slice(i + 1) }
-}
 
 /** Runs the snapshot of every pending table. `snapshotName` is the slot's exported snapshot, when still held. */
 export async function coordinateSnapshot(
@@ -59,7 +54,10 @@ export async function coordinateSnapshot(
     const running = new Set<Promise<SnapshotOutcome>>()
     let outcome: SnapshotOutcome = 'done'
     const runTable = async (sourceTable: string): Promise<SnapshotOutcome> => {
-      const table = parseTable(sourceTable)
+      // The key joins schema and table with a dot, which either may contain: take the name from the mapping.
+      const table = m.spec.mappings.find((x) => tableKey(x.source) === sourceTable)?.source
+      if (!table)
+        throw new PgMirrorError('undefined_table', `table ${sourceTable} is not mapped in this mirror`)
       let parts = await ctx.mirrors.partitions(m.id, m.generation, sourceTable)
       if (parts.length === 0) {
         const plan = await source.planSnapshot(table, {

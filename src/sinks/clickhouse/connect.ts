@@ -1,11 +1,12 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import { PgMirrorError } from '../../errors.ts'
 import type { ClickhouseConfig } from '../../model/peer.ts'
+import { dialectFor, parseServerVersion } from './server-version.ts'
 
 /** pgmirror talks to ClickHouse over its HTTP interface; `port` is the HTTP(S) port (8123 / 8443). */
 export function clickhouseClient(
   cfg: ClickhouseConfig,
-  extra: { requestTimeoutMs?: number } = {},
+  extra: { requestTimeoutMs?: number; sessionId?: string } = {},
 ): ClickHouseClient {
   const scheme = cfg.disable_tls === false || cfg.certificate || cfg.root_ca ? 'https' : 'http'
   const tls =
@@ -25,6 +26,10 @@ export function clickhouseClient(
     database: cfg.database,
     request_timeout: extra.requestTimeoutMs ?? 30_000,
     application: 'pgmirror',
+    // Every failure reaches the caller as an error, which pgmirror reports; the client's own console logging
+    // would only repeat it outside pgmirror's log.
+    log: { level: ClickHouseLogLevel.OFF },
+    ...(extra.sessionId !== undefined ? { session_id: extra.sessionId } : {}),
     ...(tls ? { tls } : {}),
   })
 }
@@ -43,7 +48,10 @@ function describe(cfg: ClickhouseConfig, e: unknown): PgMirrorError {
   )
 }
 
-/** Connects, then proves the right to create tables by creating and dropping a probe table. */
+/**
+ * Connects, checks the server is recent enough (server-version.ts), then proves the right to create tables by
+ * creating and dropping a probe table.
+ */
 export async function validateClickhouse(cfg: ClickhouseConfig): Promise<{ version: string }> {
   const client = clickhouseClient(cfg, { requestTimeoutMs: 15_000 })
   try {
@@ -62,6 +70,8 @@ export async function validateClickhouse(cfg: ClickhouseConfig): Promise<{ versi
         },
       )
     }
+    // Refuses a server older than the sink supports now, not at the first mirror.
+    dialectFor(parseServerVersion(version))
     const probe = `_pgmirror_probe_${process.pid}_${Date.now()}`
     try {
       await client.command({

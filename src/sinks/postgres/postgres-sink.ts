@@ -50,11 +50,17 @@ export function createPostgresSink(cfg: PostgresConfig, settings: SinkSettings):
     } catch (e) {
       throw describeConnectError(e, cfg)
     }
+    // pg-pool takes its error listener off a client it hands out, and a connection that breaks emits 'error' on
+    // the client even while a query is running (the query fails too): unheard, that event ends the process.
+    const onError = () => undefined
+    client.on('error', onError)
     try {
       const out = await fn(client)
+      client.off('error', onError)
       client.release()
       return out
     } catch (e) {
+      client.off('error', onError)
       client.release(true)
       throw translate(e, cfg)
     }
