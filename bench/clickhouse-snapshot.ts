@@ -27,7 +27,7 @@ import {
 } from './harness/report.ts'
 import { createSourceTable, fillRows, TABLE } from './harness/workload.ts'
 
-const CH_URL = process.env.PGMIRROR_TEST_CLICKHOUSE_URL ?? 'http://127.0.0.1:18123'
+export const CH_URL = process.env.PGMIRROR_TEST_CLICKHOUSE_URL ?? 'http://127.0.0.1:18123'
 const CH_NATIVE_PORT = process.env.PGMIRROR_TEST_CLICKHOUSE_NATIVE_PORT ?? '19000'
 const FULL_ROWS = 2_000_000
 const WORKERS = envInt('BENCH_SNAPSHOT_WORKERS', 4)
@@ -46,7 +46,7 @@ interface Variant {
   readonly columns: readonly (readonly [string, string])[]
 }
 
-const BASE_COLUMNS = [
+export const BASE_COLUMNS = [
   ['id', 'bigint'],
   ['qty', 'integer'],
   ['amount', 'numeric(12,2)'],

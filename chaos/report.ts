@@ -43,7 +43,7 @@ export function renderReport(run: ChaosRun): string {
     '',
     'pgmirror moves production data, so this file records what its reliability and security suite threw at it and',
     'what came out. The figures below are from the last long run; CI runs a short version of every part on each',
-    'change (`test/reliability/*.test.ts`, about four minutes).',
+    'change (`test/reliability/*.test.ts`, about two minutes on two CPUs).',
     '',
     '## How to reproduce',
     '',

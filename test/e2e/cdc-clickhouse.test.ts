@@ -404,7 +404,7 @@ describe('SIGKILL of pgmirror mirroring into ClickHouse', () => {
   let fx: MirrorFixture
   let ch: ChSide
   const lastBatch = async () =>
-    BigInt((await fx.sql(`SELECT last_batch_id FROM mirrors WHERE name = 'crash'`)).rows[0].last_batch_id)
+    BigInt((await fx.sql(`SELECT last_batch_id FROM mirrors WHERE name = 'chcrash'`)).rows[0].last_batch_id)
 
   before(async () => {
     fx = await createMirrorFixture()
@@ -421,7 +421,7 @@ describe('SIGKILL of pgmirror mirroring into ClickHouse', () => {
   })
 
   test('killed mid-snapshot with writes going on: the restarted mirror finishes and matches', async () => {
-    await fx.sql(`CREATE MIRROR crash FROM pgsrc TO ch WITH TABLE MAPPING (public.t:t)
+    await fx.sql(`CREATE MIRROR chcrash FROM pgsrc TO ch WITH TABLE MAPPING (public.t:t)
       WITH (snapshot_num_rows_per_partition = 5000, snapshot_max_parallel_workers = 2, sync_interval = 1, max_batch_size = 2000)`)
     await waitFor(
       async () =>
@@ -433,7 +433,7 @@ describe('SIGKILL of pgmirror mirroring into ClickHouse', () => {
     try {
       await fx.server.kill()
       await fx.restart()
-      await fx.waitForStatus('crash', 'STATUS_RUNNING', 120_000)
+      await fx.waitForStatus('chcrash', 'STATUS_RUNNING', 120_000)
     } finally {
       assert.ok((await writer.stop()) > 0, 'writes ran during the crash')
     }

@@ -253,11 +253,11 @@ describe('CDC mirror Postgres → Kafka', () => {
     await fx.src(`CREATE TABLE public.t (id int PRIMARY KEY, v text)`)
     await fx.src(`INSERT INTO public.t SELECT g, 'i' || g FROM generate_series(1, 2000) g`)
     const topic = uniqueName('crash')
-    await fx.sql(`CREATE MIRROR crash FROM pgsrc TO k WITH TABLE MAPPING (public.t:${topic})
+    await fx.sql(`CREATE MIRROR kcrash FROM pgsrc TO k WITH TABLE MAPPING (public.t:${topic})
       WITH (snapshot_num_rows_per_partition = 5000, sync_interval = 1, max_batch_size = 500)`)
-    await fx.waitForStatus('crash', 'STATUS_RUNNING')
+    await fx.waitForStatus('kcrash', 'STATUS_RUNNING')
     const lastBatch = async () =>
-      BigInt((await fx.sql(`SELECT last_batch_id FROM mirrors WHERE name = 'crash'`)).rows[0].last_batch_id)
+      BigInt((await fx.sql(`SELECT last_batch_id FROM mirrors WHERE name = 'kcrash'`)).rows[0].last_batch_id)
 
     const writer = startWriter(fx.source.url, 2001, MAX_WRITER_TXS)
     const batch0 = await lastBatch()

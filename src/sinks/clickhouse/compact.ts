@@ -32,19 +32,34 @@ export interface FinalState {
 export type Segment =
   { readonly kind: 'rows'; readonly states: readonly FinalState[] } | { readonly kind: 'truncate' }
 
-/** Orders by (commit LSN, position in transaction); stable, so equal positions keep their batch order. */
-export function sortRecords(records: readonly ChangeRecord[]): ChangeRecord[] {
-  return [...records].sort((a, b) =>
-    a.commitLsn < b.commitLsn ? -1 : a.commitLsn > b.commitLsn ? 1 : a.seq - b.seq,
-  )
+const byPosition = (a: ChangeRecord, b: ChangeRecord): number =>
+  a.commitLsn < b.commitLsn ? -1 : a.commitLsn > b.commitLsn ? 1 : a.seq - b.seq
+
+/**
+ * Orders by (commit LSN, position in transaction); stable, so equal positions keep their batch order. Batches
+ * usually arrive in order already, which one pass confirms without copying.
+ */
+export function sortRecords(records: readonly ChangeRecord[]): readonly ChangeRecord[] {
+  for (let i = 1; i < records.length; i++)
+    if (byPosition(records[i - 1]!, records[i]!) > 0) return [...records].sort(byPosition)
+  return records
 }
 
 /** The row's values in column order; a column the row does not carry is unknown. */
 export const cellsOf = (row: Row, columns: readonly string[]): Cell[] =>
   columns.map((c) => (Object.hasOwn(row, c) ? (row[c] as Value) : undefined))
 
-/** JSON keeps null and the string "null" apart, and the array form keeps multi-column keys unambiguous. */
-export const identityText = (identity: readonly Value[]): string => JSON.stringify(identity)
+/**
+ * A map key for an identity. A one-column key (the common case) is the value with a one-letter tag, which keeps
+ * NULL apart from any text; longer keys use JSON, whose array form keeps the columns apart.
+ */
+export const identityText = (identity: readonly Value[]): string => {
+  if (identity.length === 1) {
+    const v = identity[0]
+    return v === null || v === undefined ? 'n' : `v${v}`
+  }
+  return JSON.stringify(identity)
+}
 
 export function compactBatch(
   records: readonly ChangeRecord[],
@@ -118,16 +133,18 @@ export function compactBatch(
       case 'update': {
         const fresh = cellsOf(r.row, columns)
         const newId = requireId(fresh, 'update')
+        const newKey = identityText(newId)
         const old = r.old && cellsOf(r.old, columns)
         // Default replica identity sends the old key only when it changed; FULL sends the whole old row.
         const oldId = (old && idOf(old)) ?? newId
-        const prior = state.get(identityText(oldId))
+        const oldKey = old === undefined ? newKey : identityText(oldId)
+        const prior = state.get(oldKey)
         const base = prior !== undefined && !prior.deleted ? prior.cells : undefined
-        const cells = merge(fresh, base, old)
+        // A complete new row (no unchanged TOAST) needs nothing from earlier states.
+        const cells = fresh.includes(undefined) ? merge(fresh, base, old) : fresh
         const fillFrom = base !== undefined && prior !== undefined ? prior.fillFrom : oldId
-        if (identityText(oldId) !== identityText(newId))
-          state.set(identityText(oldId), deletion(oldId, prior, old, r.commitLsn))
-        state.set(identityText(newId), {
+        if (oldKey !== newKey) state.set(oldKey, deletion(oldId, prior, old, r.commitLsn))
+        state.set(newKey, {
           identity: newId,
           deleted: false,
           cells,
