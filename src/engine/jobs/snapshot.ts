@@ -19,6 +19,8 @@ import { describeSinkTables, sleep, snapshotTarget } from './job-context.ts'
 
 const POLL_MS = 250
 const MAX_PARTITION_FAILURES = 5
+/** Postgres's answer to SET TRANSACTION SNAPSHOT once the exporting transaction has ended. */
+const DEAD_SNAPSHOT = /invalid snapshot identifier/
 
 export type SnapshotOutcome = 'done' | 'interrupted'
 
@@ -36,6 +38,7 @@ export async function coordinateSnapshot(
   if (pending.length === 0) return 'done'
 
   let release: (() => Promise<void>) | undefined
+  let snapshotName = heldSnapshot
   if (heldSnapshot === undefined) {
     // The slot's snapshot is gone (crash, pause, or tables added later): make sure the publication has every
     // table, then read what remains under a fresh snapshot and load it with upserts.
@@ -45,6 +48,7 @@ export async function coordinateSnapshot(
     )
     const fresh = await source.exportSnapshot()
     release = fresh.release
+    snapshotName = fresh.snapshotName
     await ctx.mirrors.setSnapshotName(m.id, fresh.snapshotName, true)
     log.info('snapshot continues under a fresh exported snapshot')
   }
@@ -89,9 +93,16 @@ export async function coordinateSnapshot(
           } as const
           const st = await ctx.queue.state(job)
           if (st?.state === 'failed') {
-            const n = (failures.get(p.index) ?? 0) + 1
+            const reason = st.failedReason ?? ''
+            // The exported snapshot is gone (the connection holding it broke): no retry of this partition can
+            // succeed, so give up now and let the mirror job go on under a fresh snapshot. A failure that names
+            // an earlier snapshot says nothing about this one: the partition is simply queued again.
+            const dead = DEAD_SNAPSHOT.test(reason)
+            const stale = dead && snapshotName !== undefined && !reason.includes(snapshotName)
+            const n = (failures.get(p.index) ?? 0) + (stale ? 0 : 1)
             failures.set(p.index, n)
-            if (n >= MAX_PARTITION_FAILURES) {
+            if (n >= MAX_PARTITION_FAILURES || (dead && !stale)) {
+              await ctx.queue.removeFailed(job)
               throw new PgMirrorError(
                 'internal_error',
                 `snapshot of ${sourceTable} partition ${p.index} failed: ${st.failedReason}`,
