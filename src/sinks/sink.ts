@@ -2,8 +2,9 @@
  * The Sink contract: what every target (Postgres, ClickHouse, Kafka) implements. Adding a sink is this checklist.
  *
  * Data-safety rules every implementation keeps (ARCHITECTURE.md, "Contracts that keep data safe"):
- * - writeBatch resolves only when the batch is durable on the target, and it is idempotent per batch id: replaying
- *   a batch that was already applied changes nothing (Postgres: checkpoint in the same transaction as the rows;
+ * - writeBatch resolves only when the batch is durable on the target, and it is idempotent: a batch whose end LSN
+ *   the stored checkpoint covers is skipped (the LSN decides, not the batch id: after a crash the same id may
+ *   name a longer batch), and replaying a batch that was already applied changes nothing (Postgres: checkpoint in the same transaction as the rows;
  *   ClickHouse: versions derived from (commit LSN, seq) so a replay writes identical rows; Kafka: at-least-once).
  * - writeSnapshotPartition is idempotent per (table, partition): a retried partition never leaves duplicates.
  * - Values are Postgres text end to end; a sink never routes one through a JS Number or Date.

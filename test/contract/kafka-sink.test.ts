@@ -223,7 +223,7 @@ describe('Kafka sink against the mock broker', () => {
     })
   })
 
-  it('skips a batch id at or below the stored checkpoint, also in a fresh sink', async () => {
+  it('skips a batch the stored checkpoint covers (by LSN), also in a fresh sink', async () => {
     await withSink(async (sink, mirror) => {
       const t = sinkTable(uniqueName('kt_replay'), SIMPLE, ['id'])
       await sink.ensureTables([t])
@@ -237,10 +237,14 @@ describe('Kafka sink against the mock broker', () => {
       await sink.writeBatch(second, tables)
       const fresh = createKafkaSink(cfg(), settings(mirror))
       try {
-        await fresh.writeBatch(m.batch(mirror, 2n, [m.insert({ id: '9', name: 'x', amount: null })]), tables)
+        await fresh.writeBatch(
+          m.batch(mirror, 2n, [m.insert({ id: '9', name: 'x', amount: null })], second.endLsn),
+          tables,
+        )
         // An empty batch still moves the checkpoint (idle progress).
-        await fresh.writeBatch(m.batch(mirror, 3n, [], 0x500n), tables)
-        assert.deepEqual(await fresh.lastCheckpoint(), { batchId: 3n, lsn: 0x500n })
+        const idle = second.endLsn + 0x500n
+        await fresh.writeBatch(m.batch(mirror, 3n, [], idle), tables)
+        assert.deepEqual(await fresh.lastCheckpoint(), { batchId: 3n, lsn: idle })
       } finally {
         await fresh.close()
       }

@@ -320,7 +320,7 @@ export function sinkContract(name: string, makeFixture: () => Promise<SinkFixtur
     )
 
     it(
-      'replaying a batch id at or below the stored one changes nothing',
+      'replaying a batch the stored checkpoint covers changes nothing; the LSN decides, not the batch id',
       withFixture(async ({ sink, readTable }, mirror) => {
         const t = sinkTable(uniqueName('ct_replay'), SIMPLE, ['id'])
         await sink.ensureTables([t])
@@ -332,10 +332,24 @@ export function sinkContract(name: string, makeFixture: () => Promise<SinkFixtur
         await sink.writeBatch(second, tables)
         await sink.writeBatch(first, tables)
         await sink.writeBatch(second, tables)
-        // Same id, different content: still skipped, which proves the id (not the content) decides.
-        await sink.writeBatch(m.batch(mirror, 2n, [m.insert({ id: '9', name: 'x', amount: null })]), tables)
+        // Same id, different content, ending no further: still skipped.
+        const covered = second.endLsn
+        await sink.writeBatch(
+          m.batch(mirror, 2n, [m.insert({ id: '9', name: 'x', amount: null })], covered),
+          tables,
+        )
         assert.deepEqual(await readTable(t.destination), [['1', 'b', '2.00']])
         assert.equal((await sink.lastCheckpoint())?.batchId, 2n)
+        // Same id reaching further (a successor's longer batch after a crash): written, nothing lost.
+        await sink.writeBatch(
+          m.batch(mirror, 2n, [m.insert({ id: '10', name: 'y', amount: null })], covered + 0x100n),
+          tables,
+        )
+        assert.deepEqual(await readTable(t.destination), [
+          ['1', 'b', '2.00'],
+          ['10', 'y', null],
+        ])
+        assert.deepEqual(await sink.lastCheckpoint(), { batchId: 2n, lsn: covered + 0x100n })
       }),
     )
 

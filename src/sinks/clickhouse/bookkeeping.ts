@@ -35,11 +35,12 @@ export class Bookkeeping {
     for (const sql of bookkeepingSql(this.database)) await this.client.command({ query: sql })
   }
 
+  /** The newest checkpoint; of two with one batch id (see writeBatch), the one that reaches further. */
   async lastCheckpoint(): Promise<Checkpoint | undefined> {
     const rows = await queryRows<{ batch_id: string; lsn: string }>(
       this.client,
       `SELECT toString(batch_id) AS batch_id, toString(lsn) AS lsn FROM ${this.checkpoints}
-       WHERE mirror = ${this.mirrorLit} ORDER BY batch_id DESC LIMIT 1`,
+       WHERE mirror = ${this.mirrorLit} ORDER BY batch_id DESC, lsn DESC LIMIT 1`,
     )
     const row = rows[0]
     return row === undefined ? undefined : { batchId: BigInt(row.batch_id), lsn: BigInt(row.lsn) }

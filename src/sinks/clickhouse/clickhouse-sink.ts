@@ -3,7 +3,7 @@
  * target tables over HTTP in RowBinary).
  *
  * Contract (src/sinks/sink.ts), and how this sink keeps it without transactions:
- * - writeBatch is idempotent per batch id: a batch id at or below the stored checkpoint is skipped, and a batch
+ * - writeBatch is idempotent: a batch ending at or below the stored checkpoint's LSN is skipped, and a batch
  *   that was written but not checkpointed (crash in between) is written again with the same rows and versions
  *   (commit LSNs), which ReplacingMergeTree collapses: `FINAL` shows no duplicates. The checkpoint row is inserted
  *   only after ClickHouse acknowledged every row of the batch.
@@ -129,8 +129,11 @@ export function createClickhouseSink(cfg: ClickhouseConfig, settings: SinkSettin
 
     writeBatch: (batch: RecordBatch, tables: ReadonlyMap<string, SinkTable>) =>
       run(async (dialect) => {
+        // Skipped only when the stored checkpoint covers the whole batch. Batch ids alone are not enough: a
+        // process killed right after sending its checkpoint may have it land after its successor read the older
+        // one, and the successor's batch of the same id can reach further than the dead process's did.
         const stored = await bk.lastCheckpoint()
-        if (stored !== undefined && stored.batchId >= batch.batchId) return
+        if (stored !== undefined && stored.lsn >= batch.endLsn) return
         const byTable = new Map<string, ChangeRecord[]>()
         for (const r of batch.records) {
           const key = tableKey(r.table)

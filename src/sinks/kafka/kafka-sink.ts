@@ -167,8 +167,10 @@ export function createKafkaSink(
     },
 
     async writeBatch(batch: RecordBatch, tables: ReadonlyMap<string, SinkTable>) {
+      // Skipped only when the stored checkpoint covers the whole batch (by LSN, not batch id: a successor's batch
+      // of the same id can reach further than a killed process's did).
       const cp = await storedCheckpoint()
-      if (cp !== undefined && batch.batchId <= cp.batchId) return
+      if (cp !== undefined && batch.endLsn <= cp.lsn) return
       // Changes of one table mostly follow each other and share their TableName object: look up on a change.
       let lastName: TableName | undefined
       let lastCodec: TableCodec | undefined

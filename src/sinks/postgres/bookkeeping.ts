@@ -58,15 +58,15 @@ export class Bookkeeping {
     }
   }
 
-  /** Inside a batch transaction: the stored batch id, with the row locked until commit. */
-  async lockedBatchId(client: Queryable): Promise<bigint | undefined> {
+  /** Inside a batch transaction: the stored checkpoint, with the row locked until commit. */
+  async lockedCheckpoint(client: Queryable): Promise<Checkpoint | undefined> {
     await lockKey(client, `batch:${this.mirror}`)
-    const res = await client.query<{ batch_id: string }>(
-      `SELECT batch_id FROM ${this.checkpoints} WHERE mirror = $1 FOR UPDATE`,
+    const res = await client.query<{ batch_id: string; lsn: string }>(
+      `SELECT batch_id, lsn::text AS lsn FROM ${this.checkpoints} WHERE mirror = $1 FOR UPDATE`,
       [this.mirror],
     )
     const row = res.rows[0]
-    return row === undefined ? undefined : BigInt(row.batch_id)
+    return row === undefined ? undefined : { batchId: BigInt(row.batch_id), lsn: parseLsn(row.lsn) }
   }
 
   async saveCheckpoint(client: Queryable, cp: Checkpoint): Promise<void> {

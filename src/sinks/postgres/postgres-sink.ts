@@ -131,8 +131,9 @@ export function createPostgresSink(cfg: PostgresConfig, settings: SinkSettings):
       await withClient(async (client) => {
         await client.query('BEGIN')
         try {
-          const stored = await bk.lockedBatchId(client)
-          if (stored !== undefined && stored >= batch.batchId) {
+          // A batch the stored checkpoint covers (by LSN) was applied already.
+          const stored = await bk.lockedCheckpoint(client)
+          if (stored !== undefined && stored.lsn >= batch.endLsn) {
             await client.query('ROLLBACK')
             return
           }
@@ -183,7 +184,7 @@ export function createPostgresSink(cfg: PostgresConfig, settings: SinkSettings):
       await withClient((c) =>
         inTransaction(c, async () => {
           // One batch id lock as writeBatch takes, so a reset never interleaves with a batch of this mirror.
-          await bk.lockedBatchId(c)
+          await bk.lockedCheckpoint(c)
           for (const t of targets) {
             if (await tableExists(c, t)) await c.query(`TRUNCATE ${t.sql}`)
           }
