@@ -11,6 +11,7 @@ const internal = (allowed) => {
     'engine',
     'sources',
     'sinks',
+    'pgclient',
     'api',
     'config',
     'main',
@@ -46,8 +47,10 @@ export default tseslint.config(
   { files: ['src/wire/**'], rules: internal(['errors']) },
   { files: ['src/sql/**'], rules: internal(['model', 'errors']) },
   { files: ['src/catalog/**'], rules: internal(['model', 'errors', 'log']) },
-  { files: ['src/sources/**'], rules: internal(['model', 'errors', 'log', 'sources']) },
-  { files: ['src/sinks/**'], rules: internal(['model', 'errors', 'log', 'sinks']) },
+  // Connection options for Postgres peers, shared by sources, sinks and the engine.
+  { files: ['src/pgclient/**'], rules: internal(['model', 'errors']) },
+  { files: ['src/sources/**'], rules: internal(['model', 'errors', 'log', 'pgclient', 'sources']) },
+  { files: ['src/sinks/**'], rules: internal(['model', 'errors', 'log', 'pgclient', 'sinks']) },
   {
     files: ['src/engine/**'],
     rules: internal([
@@ -58,6 +61,7 @@ export default tseslint.config(
       'catalog',
       'sources',
       'sinks',
+      'pgclient',
       'engine',
       'wire',
       'config',

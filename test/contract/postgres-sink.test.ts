@@ -647,7 +647,7 @@ describe('Postgres sink', () => {
         assert.equal(e.kind, 'connection_failure')
         assert.equal(e.sqlState, '08006')
         assert.equal(e.retryable, true)
-        assert.match(e.message, /^could not connect to target "127\.0\.0\.1:1": /)
+        assert.match(e.message, /^could not connect to target at "127\.0\.0\.1:1": /)
         assert.match(e.hint ?? '', /accepting TCP\/IP connections on port 1/)
         return true
       })

@@ -1,5 +1,5 @@
-// The sink's connection mapping is a deliberate copy of the source's (sinks may not import sources); this holds
-// the two to the same behaviour for every TLS and option combination.
+// The sink's connection mapping is the shared one (src/pgclient/options.ts); this holds the target's options to
+// the source's for every TLS and option combination.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { PgMirrorError } from '../../../../src/errors.ts'
@@ -79,7 +79,7 @@ describe('describeConnectError', () => {
     assert.equal(e.retryable, true)
     assert.equal(
       e.message,
-      'could not connect to target "db.example:5433": connect ECONNREFUSED 10.0.0.1:5433',
+      'could not connect to target at "db.example:5433": connect ECONNREFUSED 10.0.0.1:5433',
     )
     assert.match(e.hint ?? '', /port 5433/)
   })
