@@ -8,6 +8,7 @@ import pg from 'pg'
 import { createMirrorFixture, type MirrorFixture } from '../support/mirror-fixture.ts'
 import { clickhouseUrl, uniqueName, waitFor } from '../support/services.ts'
 import { readClickhouseTable, testClickhouse, type PgText } from '../support/clickhouse-table.ts'
+import { startWriter } from '../support/write-load.ts'
 
 const srcPeerSql = (name: string, db: string, port: string) =>
   `CREATE PEER ${name} FROM POSTGRES WITH (host = 'localhost', port = ${port}, user = 'postgres', password = '', database = '${db}')`
@@ -363,42 +364,6 @@ describe('CDC mirror Postgres → ClickHouse', () => {
     assert.notEqual((await kept.json<{ n: string }>())[0]?.n, '0', 'drop keeps the target table')
   })
 })
-
-/** Keeps inserting, updating and deleting on the source until stopped; returns how many transactions it ran. */
-function startWriter(url: string, firstId: number): { stop(): Promise<number> } {
-  let running = true
-  let txs = 0
-  const done = (async () => {
-    const c = new pg.Client({ connectionString: url })
-    await c.connect()
-    let id = firstId
-    try {
-      while (running) {
-        await c.query('BEGIN')
-        await c.query(
-          `INSERT INTO public.t SELECT g, 'w' || g FROM generate_series($1::int, $1::int + 49) g`,
-          [id],
-        )
-        await c.query(
-          `UPDATE public.t SET v = v || '+' WHERE id IN (SELECT id FROM public.t ORDER BY random() LIMIT 20)`,
-        )
-        await c.query(`DELETE FROM public.t WHERE id IN (SELECT id FROM public.t ORDER BY random() LIMIT 5)`)
-        await c.query('COMMIT')
-        id += 50
-        txs++
-      }
-    } finally {
-      await c.end()
-    }
-  })()
-  return {
-    async stop() {
-      running = false
-      await done
-      return txs
-    },
-  }
-}
 
 describe('SIGKILL of pgmirror mirroring into ClickHouse', () => {
   let fx: MirrorFixture

@@ -2,45 +2,9 @@
 // the target must end equal to the source, on both queue backends.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import pg from 'pg'
 import { createMirrorFixture, peerSql, type MirrorFixture } from '../support/mirror-fixture.ts'
 import { redisUrl, uniqueName, waitFor } from '../support/services.ts'
-
-/** Keeps inserting, updating and deleting on the source until stopped; returns how many transactions it ran. */
-function startWriter(url: string, firstId: number): { stop(): Promise<number> } {
-  let running = true
-  let txs = 0
-  const done = (async () => {
-    const c = new pg.Client({ connectionString: url })
-    await c.connect()
-    let id = firstId
-    try {
-      while (running) {
-        await c.query('BEGIN')
-        await c.query(
-          `INSERT INTO public.t SELECT g, 'w' || g FROM generate_series($1::int, $1::int + 49) g`,
-          [id],
-        )
-        await c.query(
-          `UPDATE public.t SET v = v || '+' WHERE id IN (SELECT id FROM public.t ORDER BY random() LIMIT 20)`,
-        )
-        await c.query(`DELETE FROM public.t WHERE id IN (SELECT id FROM public.t ORDER BY random() LIMIT 5)`)
-        await c.query('COMMIT')
-        id += 50
-        txs++
-      }
-    } finally {
-      await c.end()
-    }
-  })()
-  return {
-    async stop() {
-      running = false
-      await done
-      return txs
-    },
-  }
-}
+import { startWriter } from '../support/write-load.ts'
 
 for (const backend of ['postgres', 'redis'] as const) {
   describe(`SIGKILL of the worker (${backend} queue)`, () => {
