@@ -17,37 +17,76 @@ import { backoffMs, describeSinkTables, sleep } from './job-context.ts'
 const STATUS_POLL_MS = 1000
 const IDLE_CONFIRM_MS = 5000
 
+/** The row itself when it carries only replicated columns (the common case), else a copy without the others. */
 function project(row: Row, keep: ReadonlySet<string>): Row {
+  let all = true
+  for (const k in row) {
+    if (!keep.has(k)) {
+      all = false
+      break
+    }
+  }
+  if (all) return row
   const out: Record<string, Row[string]> = {}
   for (const k in row) if (keep.has(k)) out[k] = row[k]!
   return out
 }
 
-/** Keeps only mapped tables and replicated columns. Pure. */
+/** Replicated column names per table, computed once per SinkTable rather than once per change. */
+const keepSets = new WeakMap<SinkTable, ReadonlySet<string>>()
+function keepOf(t: SinkTable): ReadonlySet<string> {
+  let keep = keepSets.get(t)
+  if (keep === undefined) {
+    keep = new Set(t.schema.columns.map((col) => col.name))
+    keepSets.set(t, keep)
+  }
+  return keep
+}
+
+/**
+ * Keeps only mapped tables and replicated columns. Pure: a change that needs no trimming is passed on as it is,
+ * so the usual case (no excluded columns) copies nothing.
+ */
 export function filterChanges(
   changes: readonly ChangeRecord[],
   tables: ReadonlyMap<string, SinkTable>,
 ): ChangeRecord[] {
   const out: ChangeRecord[] = []
+  // Changes of one table mostly follow each other and share their TableName object.
+  let lastName: ChangeRecord['table'] | undefined
+  let lastTable: SinkTable | undefined
   for (const c of changes) {
-    const t = tables.get(tableKey(c.table))
+    if (c.table !== lastName) {
+      lastName = c.table
+      lastTable = tables.get(tableKey(c.table))
+    }
+    const t = lastTable
     if (!t) continue
-    const keep = new Set(t.schema.columns.map((col) => col.name))
+    const keep = keepOf(t)
     switch (c.kind) {
-      case 'insert':
-        out.push({ ...c, row: project(c.row, keep) })
+      case 'insert': {
+        const row = project(c.row, keep)
+        out.push(row === c.row ? c : { ...c, row })
         break
-      case 'update':
-        out.push({
-          ...c,
-          row: project(c.row, keep),
-          old: c.old && project(c.old, keep),
-          unchangedToast: c.unchangedToast.filter((n) => keep.has(n)),
-        })
+      }
+      case 'update': {
+        const row = project(c.row, keep)
+        const old = c.old && project(c.old, keep)
+        const toast = c.unchangedToast.every((n) => keep.has(n))
+          ? c.unchangedToast
+          : c.unchangedToast.filter((n) => keep.has(n))
+        out.push(
+          row === c.row && old === c.old && toast === c.unchangedToast
+            ? c
+            : { ...c, row, old, unchangedToast: toast },
+        )
         break
-      case 'delete':
-        out.push({ ...c, old: project(c.old, keep) })
+      }
+      case 'delete': {
+        const old = project(c.old, keep)
+        out.push(old === c.old ? c : { ...c, old })
         break
+      }
       case 'truncate':
         out.push(c)
         break
@@ -56,15 +95,24 @@ export function filterChanges(
   return out
 }
 
+/** Inserts, updates and deletes per table, for the batch's progress counters. */
 function countByTable(records: readonly ChangeRecord[]): Map<string, TableCounts> {
   const m = new Map<string, { inserts: number; updates: number; deletes: number }>()
+  let lastName: ChangeRecord['table'] | undefined
+  let c: { inserts: number; updates: number; deletes: number } | undefined
   for (const r of records) {
-    const k = tableKey(r.table)
-    const c = m.get(k) ?? { inserts: 0, updates: 0, deletes: 0 }
+    if (r.table !== lastName || c === undefined) {
+      lastName = r.table
+      const k = tableKey(r.table)
+      c = m.get(k)
+      if (c === undefined) {
+        c = { inserts: 0, updates: 0, deletes: 0 }
+        m.set(k, c)
+      }
+    }
     if (r.kind === 'insert') c.inserts++
     else if (r.kind === 'update') c.updates++
     else if (r.kind === 'delete') c.deletes++
-    m.set(k, c)
   }
   return m
 }
