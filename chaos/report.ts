@@ -10,6 +10,12 @@ export interface ScenarioResult {
   readonly error?: string
 }
 
+export interface BadInputFigures {
+  readonly inputs: number
+  readonly refusedAsExpected: number
+  readonly failures: readonly string[]
+}
+
 export interface ChaosRun {
   readonly command: string
   readonly seed: number
@@ -17,11 +23,8 @@ export interface ChaosRun {
   readonly seconds: number
   readonly machine: string
   readonly fuzz: readonly { readonly label: string; readonly report: FuzzReport; readonly seconds: number }[]
-  readonly badSql: {
-    readonly inputs: number
-    readonly refusedAsExpected: number
-    readonly failures: readonly string[]
-  }
+  readonly badSql: BadInputFigures
+  readonly badRest: BadInputFigures
   readonly scenarios: readonly ScenarioResult[]
 }
 
@@ -36,7 +39,11 @@ export function renderReport(run: ChaosRun): string {
   const rows = run.scenarios.reduce((s, r) => s + r.figures.rowsCompared, 0)
   const lost = run.scenarios.reduce((s, r) => s + r.figures.lost, 0)
   const failed = run.scenarios.filter((r) => r.error !== undefined)
-  const ok = failed.length === 0 && fuzzFailures === 0 && run.badSql.failures.length === 0
+  const ok =
+    failed.length === 0 &&
+    fuzzFailures === 0 &&
+    run.badSql.failures.length === 0 &&
+    run.badRest.failures.length === 0
 
   const lines = [
     '# Reliability',
@@ -62,7 +69,7 @@ export function renderReport(run: ChaosRun): string {
     `- Started ${run.startedAt.toISOString()}, took ${Math.round(run.seconds / 60)} min, seed ${run.seed}`,
     `- Machine: ${run.machine}`,
     `- Fault trials run: **${n(trials)}**; faults injected: **${n(faults)}**; scenarios failed: **${failed.length}** of ${run.scenarios.length}`,
-    `- Wire-protocol inputs tried: **${n(fuzzInputs)}**; bad SQL inputs tried: **${n(run.badSql.inputs)}**`,
+    `- Wire-protocol inputs tried: **${n(fuzzInputs)}**; bad inputs tried: **${n(run.badSql.inputs + run.badRest.inputs)}** (${n(run.badSql.inputs)} SQL statements, ${n(run.badRest.inputs)} REST requests)`,
     `- Rows compared source ≡ target (md5 of ordered rows): **${n(rows)}**`,
     `- Rows lost, doubled or different on a target: **${n(lost)}**`,
     '',
@@ -125,10 +132,20 @@ export function renderReport(run: ChaosRun): string {
       `${n(run.badSql.refusedAsExpected)} refused with the expected SQLSTATE and the catalog unchanged.`,
     '',
     ...(run.badSql.failures.length ? ['```', ...run.badSql.failures, '```', ''] : []),
+    '## Bad REST requests',
+    '',
+    `${n(run.badRest.inputs)} requests from \`test/reliability/support/bad-rest.ts\` to every route family (peers,`,
+    'browsing a peer, mirror create, validate, status, list, batches and state changes, alert configs): missing and',
+    'wrong credentials, malformed, empty, non-object, deeply nested and oversized bodies, wrong content types, NUL',
+    'characters, unknown peers, mirrors, options and query parameters, wrong JSON types, hostile names and injection',
+    'in names and option values, conflicts and forbidden state changes: ' +
+      `${n(run.badRest.refusedAsExpected)} answered with the expected HTTP status and a JSON error (no stack trace,`,
+    'no secret), with the catalog unchanged and the server still live afterwards.',
+    '',
+    ...(run.badRest.failures.length ? ['```', ...run.badRest.failures, '```', ''] : []),
     '## Not covered here',
     '',
     '- Kafka and ClickHouse targets: their fault scenarios are not written yet (only Postgres → Postgres mirrors).',
-    '- REST bad input beyond a few cases (401, malformed JSON, an oversized body, a hostile name) in CI.',
     '',
   ]
   return `${lines.join('\n')}\n`

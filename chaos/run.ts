@@ -1,4 +1,4 @@
-// The long reliability run, `npm run chaos`: ≥ 100k wire-fuzz inputs, the bad-SQL catalogue, every fault scenario
+// The long reliability run, `npm run chaos`: ≥ 100k wire-fuzz inputs, the bad-SQL and bad-REST catalogues, every fault scenario
 // with many more repetitions than CI, and ≥ 20 SIGKILL trials each during snapshot and streaming. It writes the
 // figures to RELIABILITY.md and exits non-zero if anything failed. RELIABILITY_SEED=<n> replays a run's choices.
 import { execFileSync } from 'node:child_process'
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startPgmirror } from '../test/support/pgmirror-process.ts'
 import { createTestDatabase } from '../test/support/services.ts'
+import { runBadRest } from '../test/reliability/support/bad-rest.ts'
 import { prepareBadSql, runBadSql } from '../test/reliability/support/bad-sql.ts'
 import * as net from '../test/reliability/support/network-faults.ts'
 import { runSeed } from '../test/reliability/support/prng.ts'
@@ -83,11 +84,25 @@ if (only.has('fuzz')) {
 }
 
 let badSql: ChaosRun['badSql'] = { inputs: 0, refusedAsExpected: 0, failures: [] }
+let badRest: ChaosRun['badRest'] = { inputs: 0, refusedAsExpected: 0, failures: [] }
 if (only.has('sql')) {
-  const rig = await createRig({ env: { PEERDB_PASSWORD: 'chaos-sql-pw' }, role: 'gateway' })
+  const password = 'chaos-sql-pw'
+  const rig = await createRig({ env: { PEERDB_PASSWORD: password }, role: 'gateway' })
   try {
     badSql = await runBadSql(rig, await prepareBadSql(rig))
     say(`bad SQL: ${badSql.refusedAsExpected}/${badSql.inputs} refused as expected`)
+    // The REST catalogue expects the same catalog (p1, p2, m1), through an API process of its own.
+    const api = await startPgmirror({
+      env: { PGMIRROR_CATALOG_URL: rig.catalog.url, PEERDB_PASSWORD: password },
+      args: ['--host', '127.0.0.1', '--role', 'api'],
+    })
+    try {
+      const auth = { authorization: `Basic ${Buffer.from(`chaos:${password}`).toString('base64')}` }
+      badRest = await runBadRest(`http://127.0.0.1:${api.httpPort}`, auth, rig.catalog.url)
+      say(`bad REST: ${badRest.refusedAsExpected}/${badRest.inputs} refused as expected`)
+    } finally {
+      await api.stop()
+    }
   } finally {
     await rig.close()
   }
@@ -136,12 +151,14 @@ const run: ChaosRun = {
   machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`,
   fuzz,
   badSql,
+  badRest,
   scenarios,
 }
 writeFileSync(`${ROOT}/RELIABILITY.md`, renderReport(run))
 const failed =
   scenarios.some((s) => s.error !== undefined) ||
   fuzz.some((f) => f.report.failures.length > 0) ||
-  badSql.failures.length > 0
+  badSql.failures.length > 0 ||
+  badRest.failures.length > 0
 say(`RELIABILITY.md written; ${failed ? 'FAILURES' : 'all passed'}`)
 process.exit(failed ? 1 : 0)

@@ -63,6 +63,19 @@ function fromFrameworkError(err: {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new PgMirrorError('program_limit_exceeded', 'request body is larger than the 1 MiB limit')
   }
+  // The router's own refusals (fastify answers 414 and its own body shape when left alone).
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return new PgMirrorError(
+      'invalid_parameter_value',
+      'a name in the request path is over 100 characters long',
+      {
+        hint: 'peer and mirror names are at most 63 characters',
+      },
+    )
+  }
+  if (err.code === 'FST_ERR_BAD_URL') {
+    return new PgMirrorError('protocol_violation', 'the request path is not valid percent-encoded UTF-8')
+  }
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
     return new PgMirrorError('protocol_violation', err.message ?? 'bad request')
   }

@@ -7,8 +7,9 @@ import { PgMirrorError } from '../errors.ts'
 /** Maps whose keys are data, not field names: left as sent (environment variable names, a service's own config). */
 const OPAQUE = new Set(['env', 'updatedEnv', 'serviceConfig'])
 
+/** Only an underscore inside a word joins two parts: `__proto__` stays itself, so an error names what was sent. */
 export const camelCase = (key: string): string =>
-  key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+  key.replace(/(?<=[A-Za-z0-9])_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 
 export const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
 

@@ -452,10 +452,15 @@ export const BatchesResponse = z.object({
 
 const keysOf = (schema: z.ZodObject) => Object.keys(schema.shape).join(', ')
 
+/** Alert config ids are the catalog's 32-bit serials; a larger one reached Postgres and came back a 500. */
+const INT4_MAX = 2_147_483_647
+
 export const AlertConfigInput = z.strictObject({
   id: z
     .number()
     .int()
+    .min(-1)
+    .max(INT4_MAX)
     .default(-1)
     .describe('-1 creates (or returns an identical existing config); else updates'),
   serviceType: z.enum(['slack', 'email']),
@@ -482,7 +487,13 @@ export const ListAlertConfigsResponse = z.object({
     }),
   ),
 })
-export const AlertIdParams = z.strictObject({ id: z.coerce.number().int() })
+export const AlertIdParams = z.strictObject({
+  id: z
+    .string()
+    .regex(/^\d{1,10}$/, 'expected an alert config id (digits)')
+    .transform(Number)
+    .pipe(z.number().max(INT4_MAX)),
+})
 
 // ---- system ----
 

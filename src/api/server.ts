@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { createAlertStore } from '../engine/commands/alerts.ts'
 import type { EngineContext } from '../engine/context.ts'
 import { PgMirrorError } from '../errors.ts'
@@ -56,7 +56,15 @@ function parseJsonBody(text: string): unknown {
 }
 
 export async function buildApi(ctx: EngineContext, opts: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT })
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    // Bad percent-encoding and over-long path parameters are refused before any route runs: same error shape.
+    frameworkErrors: (err, req, reply) => {
+      const { statusCode, body } = toErrorReply(err, undefined, ctx.log, req.id)
+      void (reply as FastifyReply).code(statusCode).send(body)
+    },
+  })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     try {

@@ -11,7 +11,7 @@ import type {
 import { PeerTypes } from '../model/peer.ts'
 import { GRAMMAR_PEER_TYPES } from './ast.ts'
 import type { OptionContext, OptionInputs, OptionSchema } from './option-values.ts'
-import { missing, OptionReader, present } from './option-values.ts'
+import { badValue, missing, OptionReader, present } from './option-values.ts'
 
 const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']
 const SASL_MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']
@@ -120,7 +120,7 @@ function postgresConfig(options: OptionInputs, ctx: OptionContext, schema: Optio
   const r = url === undefined ? explicit : explicit.withFallbacks(parseConnectionString(url))
   const subject = 'peer type postgres'
   return {
-    host: r.requiredString('host', subject),
+    host: hostOption(r, subject, true),
     port: r.int('port', 1, 65535) ?? 5432,
     user: r.requiredString('user', subject),
     password: r.rawString('password') ?? '',
@@ -193,9 +193,26 @@ function parseConnectionString(text: string): [string, string][] {
   return out
 }
 
+/** Letters and digits of any script, dots, dashes, underscores; IPv6 colons, brackets and a `%zone`. */
+const HOST_NAME = /^[\p{L}\p{N}._:%[\]-]+$/u
+
+/**
+ * A host name or IP address (or, for postgres, a socket directory such as /var/run/postgresql). A host with spaces,
+ * quotes or semicolons can never be reached; it was stored as given when REST skipped the connection check.
+ */
+function hostOption(r: OptionReader, subject: string, socketDirectory: boolean): string {
+  const host = r.requiredString('host', subject)
+  if (HOST_NAME.test(host) || (socketDirectory && host.startsWith('/') && !host.includes('\0'))) return host
+  throw badValue(
+    'host',
+    host,
+    `a host name or IP address${socketDirectory ? ' (or a socket directory)' : ''}`,
+  )
+}
+
 function clickhouseConfig(r: OptionReader): ClickhouseConfig {
   return {
-    host: r.requiredString('host', 'peer type clickhouse'),
+    host: hostOption(r, 'peer type clickhouse', false),
     // pgmirror talks to ClickHouse over its HTTP interface, so `port` is the HTTP port (8123), not PeerDB's native 9000.
     port: r.int('port', 1, 65535) ?? 8123,
     user: r.string('user') ?? 'default',

@@ -1,11 +1,12 @@
-// The catalogue of bad SQL (and a few REST requests) against a real gateway: each gets its SQLSTATE (or HTTP
-// status), the catalog read directly is unchanged afterwards, and the server keeps serving.
+// The catalogues of bad SQL (against a real gateway) and bad REST requests (against a real API process on the same
+// catalog): each gets its SQLSTATE or HTTP status, the catalog read directly is unchanged afterwards, and the server
+// keeps serving.
 import assert from 'node:assert/strict'
 import { existsSync, rmSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
 import { startPgmirror, type PgmirrorProcess } from '../support/pgmirror-process.ts'
+import { BAD_REST, runBadRest } from './support/bad-rest.ts'
 import { BAD_SQL, prepareBadSql, runBadSql, type BadSqlEnv } from './support/bad-sql.ts'
-import { catalogSnapshot } from './support/catalog-snapshot.ts'
 import { createRig, type Rig } from './support/rig.ts'
 
 const PASSWORD = 'bad-input-pw'
@@ -84,38 +85,12 @@ describe('bad input through the gateway', () => {
       await api?.stop()
     })
 
-    const url = (path: string) => `http://127.0.0.1:${api.httpPort}${path}`
-    const auth = { authorization: `Basic ${Buffer.from(`u:${PASSWORD}`).toString('base64')}` }
-    const post = (path: string, body: string, headers: Record<string, string> = auth) =>
-      fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
-
-    test('no or a wrong password is 401, with the catalog unchanged', async () => {
-      const before = await catalogSnapshot(rig.catalog.url)
-      assert.equal((await fetch(url('/api/v1/peers/list'))).status, 401)
-      const wrong = { authorization: `Basic ${Buffer.from('u:nope').toString('base64')}` }
-      assert.equal((await fetch(url('/api/v1/peers/list'), { headers: wrong })).status, 401)
-      assert.equal((await post('/api/v1/peers/drop', '{"peerName":"p2"}', wrong)).status, 401)
-      assert.equal((await fetch(url('/api/v1/peers/list'), { headers: auth })).status, 200)
-      assert.deepEqual(await catalogSnapshot(rig.catalog.url), before)
-    })
-
-    test('malformed JSON is 400, an oversized body 413, a hostile name 400; the catalog unchanged', async () => {
-      const before = await catalogSnapshot(rig.catalog.url)
-      assert.equal((await post('/api/v1/peers/create', '{"peer": {"name": "x",')).status, 400)
-      assert.equal((await post('/api/v1/peers/create', '[]')).status, 400)
-      const huge = JSON.stringify({
-        peer: { name: 'x', type: 'POSTGRES', postgresConfig: { host: 'x'.repeat(2 << 20) } },
-      })
-      assert.equal((await post('/api/v1/peers/create', huge)).status, 413)
-      const hostile = JSON.stringify({
-        peer: {
-          name: "x'); DROP TABLE peers; --",
-          type: 'POSTGRES',
-          postgresConfig: { host: '127.0.0.1', port: 1 },
-        },
-      })
-      assert.equal((await post('/api/v1/peers/create', hostile)).status, 400)
-      assert.deepEqual(await catalogSnapshot(rig.catalog.url), before)
+    test(`a catalogue of ${BAD_REST.length} bad requests: each refused with its status, the catalog unchanged`, async () => {
+      const auth = { authorization: `Basic ${Buffer.from(`u:${PASSWORD}`).toString('base64')}` }
+      const r = await runBadRest(`http://127.0.0.1:${api.httpPort}`, auth, rig.catalog.url)
+      assert.ok(r.inputs >= 45)
+      assert.deepEqual(r.failures, [])
+      assert.equal(r.refusedAsExpected, r.inputs)
     })
   })
 })

@@ -4,6 +4,7 @@
 import {
   addTablesToMirror,
   alterMirrorSet,
+  checkMirrorChange,
   createMirror,
   dropMirror,
   mirrorStatus,
@@ -11,6 +12,7 @@ import {
   resumeMirror,
   resyncMirror,
   validateMirror,
+  type RequestedEvent,
 } from '../../engine/commands/mirrors.ts'
 import type { EngineContext } from '../../engine/context.ts'
 import { PgMirrorError } from '../../errors.ts'
@@ -220,12 +222,17 @@ export function mirrorRoutes(ctx: EngineContext): RouteDef[] {
         const name = body.flowJobName
         const want = body.requestedFlowState
         // Everything is checked before anything changes, so a bad request leaves the mirror as it was.
-        const actions: Partial<Record<FlowStatusName, () => Promise<FlowStatusName>>> = {
-          STATUS_PAUSED: async () => flowStatus(await pauseMirror(ctx, name)),
-          STATUS_RUNNING: async () => flowStatus(await resumeMirror(ctx, name)),
-          STATUS_RESYNC: async () => flowStatus(await resyncMirror(ctx, name)),
-          STATUS_TERMINATING: async () => (await dropMirror(ctx, name, false), 'STATUS_TERMINATING'),
-          STATUS_TERMINATED: async () => (await dropMirror(ctx, name, false), 'STATUS_TERMINATING'),
+        type Action = { event: RequestedEvent; run: () => Promise<FlowStatusName> }
+        const drop: Action = {
+          event: 'drop',
+          run: async () => (await dropMirror(ctx, name, false), 'STATUS_TERMINATING'),
+        }
+        const actions: Partial<Record<FlowStatusName, Action>> = {
+          STATUS_PAUSED: { event: 'pause', run: async () => flowStatus(await pauseMirror(ctx, name)) },
+          STATUS_RUNNING: { event: 'resume', run: async () => flowStatus(await resumeMirror(ctx, name)) },
+          STATUS_RESYNC: { event: 'resync', run: async () => flowStatus(await resyncMirror(ctx, name)) },
+          STATUS_TERMINATING: drop,
+          STATUS_TERMINATED: drop,
         }
         const action = want === undefined ? undefined : actions[want]
         if (want !== undefined && action === undefined) {
@@ -254,11 +261,16 @@ export function mirrorRoutes(ctx: EngineContext): RouteDef[] {
         }
         const cdc = body.flowConfigUpdate?.cdcFlowConfigUpdate
         const update = cdc ? configUpdate(cdc) : undefined
-        await ctx.mirrors.get(name) // an unknown mirror is a 404 before anything changes
-        if (update && Object.keys(update.changes).length > 0) await alterMirrorSet(ctx, name, update.changes)
-        if (update && update.additionalTables.length > 0)
-          await addTablesToMirror(ctx, name, update.additionalTables)
-        const state = action ? await action() : flowStatus((await ctx.mirrors.get(name)).status)
+        const setsOptions = update !== undefined && Object.keys(update.changes).length > 0
+        const tables = update?.additionalTables ?? []
+        await checkMirrorChange(ctx, name, {
+          setsOptions,
+          tables,
+          ...(action ? { event: action.event } : {}),
+        })
+        if (update && setsOptions) await alterMirrorSet(ctx, name, update.changes)
+        if (tables.length > 0) await addTablesToMirror(ctx, name, tables)
+        const state = action ? await action.run() : flowStatus((await ctx.mirrors.get(name)).status)
         return { flowJobName: name, currentFlowState: state }
       },
     }),

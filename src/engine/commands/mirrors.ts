@@ -11,6 +11,7 @@ import { tableKey } from '../../model/record.ts'
 import type { EngineContext } from '../context.ts'
 import { isActive, transition, type MirrorEvent, type MirrorState } from '../mirror-state.ts'
 import { checkPeer } from '../peer-validation.ts'
+import { refuseWritesIntoSources } from '../self-mirror.ts'
 
 export interface CreateMirrorInput {
   readonly name: string
@@ -144,8 +145,9 @@ export async function validateMirror(
       `mirror source ${q(input.source)} must be a postgres peer`,
     )
   }
-  await validateTables(ctx, input.source, input.mappings)
   const dst = await ctx.peers.get(input.destination)
+  refuseWritesIntoSources(await ctx.peers.get(input.source), dst, input.mappings)
+  await validateTables(ctx, input.source, input.mappings)
   ctx.connectors.sink(dst, { mirror: input.name, syncedAtColumn: '', softDeleteColumn: undefined })
   await checkPeer(dst)
   return { exists: false, sourceId: source.id, destinationId: destination.id }
@@ -253,16 +255,47 @@ export async function resyncMirror(ctx: EngineContext, name: string): Promise<Mi
   return next
 }
 
+function refuseSetWhileDropping(m: MirrorRow): void {
+  if (m.status === 'STATUS_TERMINATING') {
+    throw new PgMirrorError('object_not_in_prerequisite_state', `mirror ${q(m.name)} is being dropped`)
+  }
+}
+
 export async function alterMirrorSet(
   ctx: EngineContext,
   name: string,
   changes: MirrorOptionChanges,
 ): Promise<void> {
   const m = await ctx.mirrors.get(name)
-  if (m.status === 'STATUS_TERMINATING') {
-    throw new PgMirrorError('object_not_in_prerequisite_state', `mirror ${q(name)} is being dropped`)
-  }
+  refuseSetWhileDropping(m)
   await ctx.mirrors.setSpec(m.id, { ...m.spec, options: { ...m.spec.options, ...changes } })
+}
+
+/** Everything ADD TABLE checks before it writes: new names, readable tables, no table written into itself. */
+async function checkTablesToAdd(
+  ctx: EngineContext,
+  m: MirrorRow,
+  mappings: readonly TableMapping[],
+): Promise<void> {
+  const known = new Set(m.spec.mappings.map((x) => tableKey(x.source)))
+  const knownDest = new Set(m.spec.mappings.map((x) => x.destination))
+  for (const t of mappings) {
+    if (known.has(tableKey(t.source))) {
+      throw new PgMirrorError(
+        'duplicate_object',
+        `table ${q(tableKey(t.source))} is already part of mirror ${q(m.name)}`,
+      )
+    }
+    if (knownDest.has(t.destination)) {
+      throw new PgMirrorError(
+        'duplicate_object',
+        `destination ${q(t.destination)} is already used by mirror ${q(m.name)}`,
+      )
+    }
+  }
+  const [src, dst] = await Promise.all([ctx.peers.get(m.sourcePeer), ctx.peers.get(m.destinationPeer)])
+  refuseWritesIntoSources(src, dst, [...m.spec.mappings, ...mappings])
+  await validateTables(ctx, m.sourcePeer, mappings)
 }
 
 export async function addTablesToMirror(
@@ -271,27 +304,41 @@ export async function addTablesToMirror(
   mappings: readonly TableMapping[],
 ): Promise<void> {
   const m = await ctx.mirrors.get(name)
-  const known = new Set(m.spec.mappings.map((x) => tableKey(x.source)))
-  const knownDest = new Set(m.spec.mappings.map((x) => x.destination))
-  for (const t of mappings) {
-    if (known.has(tableKey(t.source))) {
-      throw new PgMirrorError(
-        'duplicate_object',
-        `table ${q(tableKey(t.source))} is already part of mirror ${q(name)}`,
-      )
-    }
-    if (knownDest.has(t.destination)) {
-      throw new PgMirrorError(
-        'duplicate_object',
-        `destination ${q(t.destination)} is already used by mirror ${q(name)}`,
-      )
-    }
-  }
-  await validateTables(ctx, m.sourcePeer, mappings)
+  await checkTablesToAdd(ctx, m, mappings)
   await move(ctx, m, { kind: 'tables_added' })
   await ctx.mirrors.setSpec(m.id, { ...m.spec, mappings: [...m.spec.mappings, ...mappings] })
   await ctx.mirrors.addTables(m.id, mappings)
   await ensureJob(ctx, name)
+}
+
+/** The state events a REST state change can request; resume's flags do not decide whether it is allowed. */
+export type RequestedEvent = 'pause' | 'resume' | 'resync' | 'drop'
+
+const requested = (kind: RequestedEvent): MirrorEvent =>
+  kind === 'resume' ? { kind, setupDone: true, snapshotDone: true } : { kind }
+
+/**
+ * REST's state_change does up to three things in one request: option changes, added tables, then a state event.
+ * This runs every check of all three against the mirror as it is, so a request that would fail part-way (a resync
+ * the state forbids, a table already mapped) is refused before its first write instead of after it.
+ */
+export async function checkMirrorChange(
+  ctx: EngineContext,
+  name: string,
+  change: {
+    readonly setsOptions: boolean
+    readonly tables: readonly TableMapping[]
+    readonly event?: RequestedEvent
+  },
+): Promise<void> {
+  const m = await ctx.mirrors.get(name)
+  if (change.setsOptions) refuseSetWhileDropping(m)
+  let state = m.status as MirrorState
+  if (change.tables.length > 0) {
+    await checkTablesToAdd(ctx, m, change.tables)
+    state = transition(state, { kind: 'tables_added' })
+  }
+  if (change.event !== undefined) transition(state, requested(change.event))
 }
 
 export interface MirrorStatusView {

@@ -89,6 +89,8 @@ export async function createPeer(ctx: EngineContext, input: CreatePeerInput): Pr
         )
       case 'replace': {
         if (same) return { outcome: 'unchanged', check: undefined, notices: [] }
+        if (current.type !== pc.type)
+          await refuseTypeChangeInUse(ctx, existing.id, input.name, current.type, pc.type)
         const check = input.skipValidation ? undefined : await checkPeer(pc)
         await ctx.peers.update(existing.id, pc)
         ctx.log.info({ peer: input.name, type: pc.type }, 'peer updated')
@@ -107,6 +109,29 @@ export async function createPeer(ctx: EngineContext, input: CreatePeerInput): Pr
   }
   ctx.log.info({ peer: input.name, type: pc.type }, 'peer created')
   return { outcome: 'created', check, notices: [] }
+}
+
+/**
+ * A mirror's peers keep their type: replacing its Postgres source with a ClickHouse peer (allow_update, CREATE OR
+ * REPLACE PEER) used to be stored, leaving a mirror whose source could not be read.
+ */
+async function refuseTypeChangeInUse(
+  ctx: EngineContext,
+  id: number,
+  name: string,
+  from: PeerTypeName,
+  to: PeerTypeName,
+): Promise<void> {
+  const users = await ctx.peers.mirrorsUsing(id)
+  if (users.length === 0) return
+  throw new PgMirrorError(
+    'dependent_objects_still_exist',
+    `cannot change peer ${q(name)} from ${from.toLowerCase()} to ${to.toLowerCase()} because mirrors use it`,
+    {
+      detail: `used by mirror${users.length > 1 ? 's' : ''} ${users.map(q).join(', ')}`,
+      hint: 'drop those mirrors first, or create the new peer under another name',
+    },
+  )
 }
 
 /** ALTER PEER name SET (...): the given options replace those keys; the result is validated before it is stored. */

@@ -253,6 +253,34 @@ describe('validatePeerOptions: postgres', () => {
     )
   })
 
+  it('regression: a host with quotes and a semicolon was stored when REST skipped the connection check', () => {
+    for (const host of ["x'; DROP TABLE peers; --", 'a b', 'db"', 'h\tx']) {
+      rejects(
+        'postgres',
+        { ...PG, host },
+        { state: '22023', message: /option "host"/, field: 'host' },
+        'rest',
+      )
+      rejects('clickhouse', { host }, { state: '22023', message: /option "host"/, field: 'host' })
+    }
+    for (const host of ['db.example.com', '10.0.0.1', '::1', '[fe80::1%eth0]', 'my_host', 'bücher.example']) {
+      assert.equal(
+        (validatePeerOptions('postgres', { ...PG, host }, 'rest').config as { host: string }).host,
+        host,
+      )
+    }
+    // libpq reads a host starting with / as a socket directory; ClickHouse has none.
+    assert.equal(
+      (
+        validatePeerOptions('postgres', { ...PG, host: '/var/run/postgresql' }, 'sql').config as {
+          host: string
+        }
+      ).host,
+      '/var/run/postgresql',
+    )
+    rejects('clickhouse', { host: '/tmp' }, { state: '22023', message: /option "host"/ })
+  })
+
   it('rejects a key given twice under two spellings', () => {
     rejects(
       'postgres',
