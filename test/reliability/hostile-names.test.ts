@@ -1,13 +1,16 @@
-// Hostile identifiers through the ClickHouse target: a source schema, table and columns whose names carry quotes,
-// backquotes, backslashes, semicolons, spaces, keywords, Unicode and an injection attempt replicate exactly
-// (snapshot, then updates and deletes), into a ClickHouse table whose own name is hostile too. The target is read
-// back with `FINAL WHERE _peerdb_is_deleted = 0` and compared with the source row by row.
+// Hostile identifiers through the ClickHouse and Kafka targets (the Postgres target has its own case in
+// security.test.ts): a source schema, table and columns whose names carry quotes, backquotes, backslashes,
+// semicolons, spaces, keywords, Unicode and an injection attempt replicate exactly (snapshot, then updates and
+// deletes). ClickHouse: into a table whose own name is hostile too, read back with `FINAL WHERE
+// _peerdb_is_deleted = 0` and compared row by row. Kafka: every event names the columns exactly.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { Kafka, logLevel } from 'kafkajs'
 import pg from 'pg'
+import { readTopic } from '../../src/sinks/kafka/topic-reader.ts'
 import { readClickhouseTable, testClickhouse, type PgText } from '../support/clickhouse-table.ts'
 import { createMirrorFixture, type MirrorFixture } from '../support/mirror-fixture.ts'
-import { clickhouseUrl, uniqueName, waitFor } from '../support/services.ts'
+import { clickhouseUrl, kafkaBrokers, uniqueName, waitFor } from '../support/services.ts'
 
 const SCHEMA = 'we.ird Sch"ema'
 const TABLE = "t`ab'le; --"
@@ -22,6 +25,7 @@ const COLUMNS = [
   'Upper',
 ]
 const MIRROR = uniqueName('hostile_ch')
+const KAFKA_MIRROR = uniqueName('hostile_k')
 
 const q = (name: string) => pg.escapeIdentifier(name)
 const SOURCE = `${q(SCHEMA)}.${q(TABLE)}`
@@ -47,6 +51,9 @@ describe('hostile names replicated into ClickHouse', () => {
     const url = new URL(clickhouseUrl())
     await fx.sql(`CREATE PEER hsrc FROM POSTGRES WITH (host = 'localhost', port = ${src.port}, user = 'postgres',
       password = '', database = '${fx.source.name}')`)
+    await fx.sql(
+      `CREATE PEER hk FROM KAFKA WITH (servers = '${kafkaBrokers().join(',')}', disable_tls = true)`,
+    )
     await fx.sql(`CREATE PEER hch FROM CLICKHOUSE WITH (host = '${url.hostname}', port = ${url.port},
       user = 'default', password = '', database = '${db}')`)
   })
@@ -116,5 +123,48 @@ describe('hostile names replicated into ClickHouse', () => {
         ).rows[0].n === '0',
       { timeoutMs: 30_000, message: 'the slot to be dropped' },
     )
+  })
+
+  test('Kafka events carry the hostile column names and values exactly', async () => {
+    const topic = uniqueName('hostile-topic').replace(/_/g, '-')
+    await fx.sql(`CREATE MIRROR ${KAFKA_MIRROR} FROM hsrc TO hk WITH TABLE MAPPING (${SOURCE}:'${topic}')
+      WITH (sync_interval = 1)`)
+    await fx.waitForStatus(KAFKA_MIRROR, 'STATUS_RUNNING', 90_000)
+    await fx.src(`UPDATE ${SOURCE} SET ${q(COLUMNS[4]!)} = $$'); DROP again$$ WHERE ${q(COLUMNS[0]!)} = 1000`)
+    const src = await fx.src(`SELECT ${COLUMNS.map(q).join(', ')} FROM ${SOURCE}`)
+    const want = new Map(src.rows.map((r) => [String((r as Record<string, PgText>)[COLUMNS[0]!]), r]))
+    const kafka = new Kafka({
+      clientId: 'pgmirror-hostile',
+      brokers: kafkaBrokers(),
+      logLevel: logLevel.NOTHING,
+    })
+    // The latest event per key, once the update of row 1000 has arrived.
+    const latest = new Map<string, Record<string, unknown>>()
+    await waitFor(
+      async () => {
+        latest.clear()
+        await readTopic(kafka, topic, (_partition, m) => {
+          if (m.value === null) return
+          const v = JSON.parse(m.value.toString('utf8')) as {
+            op: string
+            after: Record<string, unknown> | null
+          }
+          if (v.after) latest.set(String(v.after[COLUMNS[0]!]), v.after)
+        })
+        return latest.get('1000')?.[COLUMNS[4]!] === "'); DROP again" ? true : undefined
+      },
+      { timeoutMs: 90_000, intervalMs: 500, message: 'the update of row 1000 on the topic' },
+    )
+    assert.equal(latest.size, want.size)
+    for (const [id, row] of want) {
+      const got = latest.get(id)
+      assert.ok(got, `row ${id} on the topic`)
+      assert.deepEqual(Object.keys(got).sort(), [...COLUMNS].sort())
+      for (const c of COLUMNS) {
+        const v = (row as Record<string, PgText>)[c] ?? null
+        assert.equal(got[c] === null ? null : String(got[c]), v, `row ${id} column ${c}`)
+      }
+    }
+    await fx.sql(`DROP MIRROR ${KAFKA_MIRROR}`)
   })
 })
