@@ -3,11 +3,34 @@
  * A bad value fails at boot with a message that names the variable.
  */
 import { readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
+import { homedir, hostname } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 
 export type Role = 'all' | 'gateway' | 'api' | 'worker'
+
+/** Alert checks and delivery (names follow PeerDB's dynamic settings where it has one). */
+export interface AlertingConfig {
+  /** Seconds between two checks of every mirror (PGMIRROR_ALERT_CHECK_INTERVAL_SECONDS). */
+  readonly checkIntervalSeconds: number
+  /** The same alert goes to the same destination at most once in this many minutes; 0 turns sending off. */
+  readonly gapMinutes: number
+  /** Retained WAL (MB) above which a slot-lag alert fires and a paused mirror warns; 0 = off. */
+  readonly slotLagMbThreshold: number
+  /** Minutes without a batch after which a running mirror alerts; 0 = off. */
+  readonly staleBatchMinutes: number
+  /** Slack Web API base URL; `${url}/chat.postMessage` is called. */
+  readonly slackApiUrl: string
+  readonly smtp: {
+    readonly host: string | undefined
+    readonly port: number
+    readonly user: string | undefined
+    readonly password: string | undefined
+    /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+    readonly secure: boolean
+    readonly from: string
+  }
+}
 
 export interface Config {
   readonly role: Role
@@ -28,6 +51,7 @@ export interface Config {
   readonly encryptionKey: Buffer | undefined
   readonly logLevel: string
   readonly workerConcurrency: number
+  readonly alerting: AlertingConfig
 }
 
 export class ConfigError extends Error {
@@ -90,6 +114,53 @@ function readPem(path: string, name: string): string {
     return readFileSync(path, 'utf8')
   } catch (e) {
     throw new ConfigError(`cannot read ${name} "${path}": ${(e as Error).message}`)
+  }
+}
+
+const wholeNumber = (max: number) =>
+  z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be 0 or more')
+    .max(max, `must be at most ${max}`)
+
+/** The alerting settings alone: every role needs the slot-lag threshold (SHOW MIRROR warns with it). */
+export function loadAlertingConfig(env: NodeJS.ProcessEnv): AlertingConfig {
+  const num = (name: string, fallback: string, max = 2_147_483_647) =>
+    parseOrThrow(wholeNumber(max), env[name] || fallback, name)
+  const slackApiUrl = env.PGMIRROR_SLACK_API_URL || 'https://slack.com/api'
+  if (!/^https?:\/\/[^/]/.test(slackApiUrl)) {
+    throw new ConfigError(
+      'invalid value for PGMIRROR_SLACK_API_URL: expected a URL like https://slack.com/api',
+    )
+  }
+  const secure = parseOrThrow(
+    z.enum(['true', 'false'], { error: 'must be true or false' }),
+    (env.PGMIRROR_SMTP_SECURE || 'false').toLowerCase(),
+    'PGMIRROR_SMTP_SECURE',
+  )
+  const interval = num('PGMIRROR_ALERT_CHECK_INTERVAL_SECONDS', '60', 86_400)
+  if (interval === 0)
+    throw new ConfigError('invalid value for PGMIRROR_ALERT_CHECK_INTERVAL_SECONDS: must be at least 1')
+  return {
+    checkIntervalSeconds: interval,
+    gapMinutes: num('PEERDB_ALERTING_GAP_MINUTES', '15'),
+    slotLagMbThreshold: num('PEERDB_SLOT_LAG_MB_ALERT_THRESHOLD', '5000'),
+    staleBatchMinutes: num('PEERDB_INTERVAL_SINCE_LAST_NORMALIZE_THRESHOLD_MINUTES', '240'),
+    slackApiUrl: slackApiUrl.replace(/\/+$/, ''),
+    smtp: {
+      host: env.PGMIRROR_SMTP_HOST || undefined,
+      port: parseOrThrow(
+        port('PGMIRROR_SMTP_PORT'),
+        env.PGMIRROR_SMTP_PORT || (secure === 'true' ? '465' : '587'),
+        'PGMIRROR_SMTP_PORT',
+      ),
+      user: env.PGMIRROR_SMTP_USER || undefined,
+      password: env.PGMIRROR_SMTP_PASSWORD || undefined,
+      secure: secure === 'true',
+      from:
+        env.PGMIRROR_SMTP_FROM || env.PEERDB_ALERTING_EMAIL_SENDER_SOURCE_EMAIL || `pgmirror@${hostname()}`,
+    },
   }
 }
 
@@ -187,5 +258,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): Config {
     encryptionKey,
     logLevel,
     workerConcurrency,
+    alerting: loadAlertingConfig(env),
   }
 }

@@ -5,6 +5,7 @@ import { Command } from 'commander'
 import pg from 'pg'
 import { startApiServer } from './api/server.ts'
 import { startEmbeddedCatalog, type EmbeddedCatalog } from './catalog/embedded.ts'
+import { AlertStore } from './catalog/alert-store.ts'
 import { migrate } from './catalog/migrate.ts'
 import { MirrorStore } from './catalog/mirror-store.ts'
 import { PeerStore } from './catalog/peer-store.ts'
@@ -61,6 +62,8 @@ async function start(flags: Flags): Promise<void> {
     catalogUrl,
     peers: new PeerStore(catalog, config.encryptionKey),
     mirrors: new MirrorStore(catalog),
+    alerts: new AlertStore(catalog, config.encryptionKey),
+    alerting: config.alerting,
     queue,
     connectors,
     log,

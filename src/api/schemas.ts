@@ -374,6 +374,10 @@ export const MirrorStatusResponse = z.object({
     lastBatchAt: Timestamp.nullable(),
     lastError: z.string().nullable(),
     lastErrorAt: Timestamp.nullable(),
+    warning: z
+      .string()
+      .nullable()
+      .describe('set while the mirror is paused and its slot retains more WAL than the slot-lag threshold'),
     snapshotStatus: z.object({
       clones: z.array(
         z.object({
@@ -481,6 +485,7 @@ export const ListAlertConfigsResponse = z.object({
   configs: z.array(
     z.object({
       id: z.number(),
+      name: z.string().describe('the name SQL uses (ALTER / DROP ALERT); alert_<id> for configs made here'),
       serviceType: z.enum(['slack', 'email']),
       serviceConfig: z.string().describe('JSON text, snake_case keys; auth_token reads ********'),
       alertForMirrors: z.array(z.string()),

@@ -6,6 +6,7 @@ export type AlertServiceType = 'slack' | 'email'
 
 export interface AlertConfigRecord {
   readonly id: number
+  readonly name: string
   readonly serviceType: AlertServiceType
   /** The whole service config, secrets included: for sending and comparing, never for showing. */
   readonly serviceConfig: Readonly<Record<string, unknown>>
@@ -15,6 +16,8 @@ export interface AlertConfigRecord {
 }
 
 export interface AlertConfigInput {
+  /** undefined on insert: named alert_<id> (REST has no names). */
+  readonly name?: string
   readonly serviceType: AlertServiceType
   readonly serviceConfig: Readonly<Record<string, unknown>>
   readonly alertForMirrors: readonly string[]
@@ -23,10 +26,12 @@ export interface AlertConfigInput {
 /** Any number: every pgmirror process serialises alert-config creation on this transaction advisory lock. */
 const CREATE_LOCK_KEY = 7_431_902_119
 
-const SELECT = `SELECT id, service_type, service_config, alert_for_mirrors, secret_encoding, secret_key_id,
-  secret_payload, created_at::text AS created_at, updated_at::text AS updated_at FROM alert_configs`
+const SELECT = `SELECT a.id, a.name, a.service_type, a.service_config, a.alert_for_mirrors,
+  s.encoding AS secret_encoding, s.key_id AS secret_key_id, s.payload AS secret_payload,
+  a.created_at::text AS created_at, a.updated_at::text AS updated_at
+  FROM alert_configs a JOIN alert_secrets s ON s.alert_config_id = a.id`
 
-/** The only code that reads and writes the alert_configs table. */
+/** The only code that reads and writes the alert_configs and alert_secrets tables. */
 export class AlertStore {
   constructor(
     private readonly db: pg.Pool | pg.ClientBase,
@@ -34,33 +39,52 @@ export class AlertStore {
   ) {}
 
   async list(): Promise<AlertConfigRecord[]> {
-    const r = await this.db.query(`${SELECT} ORDER BY id`)
+    const r = await this.db.query(`${SELECT} ORDER BY a.id`)
     return r.rows.map((row) => this.toRecord(row))
   }
 
   async get(id: number): Promise<AlertConfigRecord | undefined> {
-    const r = await this.db.query(`${SELECT} WHERE id = $1`, [id])
+    const r = await this.db.query(`${SELECT} WHERE a.id = $1`, [id])
     return r.rows[0] ? this.toRecord(r.rows[0]) : undefined
   }
 
+  async findByName(name: string): Promise<AlertConfigRecord | undefined> {
+    const r = await this.db.query(`${SELECT} WHERE a.name = $1`, [name])
+    return r.rows[0] ? this.toRecord(r.rows[0]) : undefined
+  }
+
+  /**
+   * Inserts the config and its sealed secrets in one statement. Without a name it is called alert_<id> (or
+   * alert_<id>_rest when a SQL user already took that name). A taken name fails with 23505.
+   */
   async insert(cfg: AlertConfigInput): Promise<number> {
     const { publicConfig, secrets } = splitSecrets(cfg.serviceConfig)
     const s = seal(secrets, this.key)
     const r = await this.db.query<{ id: number }>(
-      `INSERT INTO alert_configs (service_type, service_config, alert_for_mirrors, secret_encoding, secret_key_id,
-         secret_payload) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [cfg.serviceType, publicConfig, cfg.alertForMirrors, s.encoding, s.keyId, s.payload],
+      `WITH n AS (SELECT nextval(pg_get_serial_sequence('alert_configs', 'id'))::int AS id),
+       a AS (
+         INSERT INTO alert_configs (id, name, service_type, service_config, alert_for_mirrors)
+         SELECT n.id, coalesce($1::text, CASE
+             WHEN EXISTS (SELECT 1 FROM alert_configs WHERE name = 'alert_' || n.id) THEN 'alert_' || n.id || '_rest'
+             ELSE 'alert_' || n.id END), $2, $3, $4
+         FROM n RETURNING id)
+       INSERT INTO alert_secrets (alert_config_id, encoding, key_id, payload)
+       SELECT id, $5, $6, $7 FROM a RETURNING alert_config_id AS id`,
+      [cfg.name ?? null, cfg.serviceType, publicConfig, cfg.alertForMirrors, s.encoding, s.keyId, s.payload],
     )
     return r.rows[0]!.id
   }
 
-  /** Returns false when no config has this id. */
+  /** Returns false when no config has this id. The name stays as it is. */
   async update(id: number, cfg: AlertConfigInput): Promise<boolean> {
     const { publicConfig, secrets } = splitSecrets(cfg.serviceConfig)
     const s = seal(secrets, this.key)
     const r = await this.db.query(
-      `UPDATE alert_configs SET service_type = $2, service_config = $3, alert_for_mirrors = $4, secret_encoding = $5,
-         secret_key_id = $6, secret_payload = $7, updated_at = now() WHERE id = $1`,
+      `WITH a AS (
+         UPDATE alert_configs SET service_type = $2, service_config = $3, alert_for_mirrors = $4, updated_at = now()
+         WHERE id = $1 RETURNING id)
+       UPDATE alert_secrets SET encoding = $5, key_id = $6, payload = $7
+       WHERE alert_config_id = (SELECT id FROM a)`,
       [id, cfg.serviceType, publicConfig, cfg.alertForMirrors, s.encoding, s.keyId, s.payload],
     )
     return (r.rowCount ?? 0) > 0
@@ -94,6 +118,7 @@ export class AlertStore {
 
   private toRecord(row: {
     id: number
+    name: string
     service_type: AlertServiceType
     service_config: Record<string, unknown>
     alert_for_mirrors: string[]
@@ -109,6 +134,7 @@ export class AlertStore {
     )
     return {
       id: row.id,
+      name: row.name,
       serviceType: row.service_type,
       serviceConfig: { ...row.service_config, ...secrets },
       alertForMirrors: row.alert_for_mirrors,

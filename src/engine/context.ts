@@ -1,6 +1,8 @@
 import type pg from 'pg'
+import type { AlertStore } from '../catalog/alert-store.ts'
 import type { MirrorStore } from '../catalog/mirror-store.ts'
 import type { PeerStore } from '../catalog/peer-store.ts'
+import type { AlertingConfig } from '../config.ts'
 import type { Logger } from '../log.ts'
 import type { JobQueue } from './queue.ts'
 import type { Connectors } from './registry.ts'
@@ -11,6 +13,8 @@ export interface EngineContext {
   readonly catalogUrl: string
   readonly peers: PeerStore
   readonly mirrors: MirrorStore
+  readonly alerts: AlertStore
+  readonly alerting: AlertingConfig
   readonly queue: JobQueue
   readonly connectors: Connectors
   readonly log: Logger

@@ -6,6 +6,7 @@ import { PgMirrorError } from '../errors.ts'
 import type { Statement } from '../sql/ast.ts'
 import { optionRecord } from '../sql/option-values.ts'
 import type { FieldDescription, ResultWriter } from '../wire/session.ts'
+import { alertStatementCommand, alertStatementFields } from './alert-statements.ts'
 import { alterPeer, createPeer, dropPeer, type PeerOutcome } from './commands/peers.ts'
 import type { EngineContext } from './context.ts'
 import { mirrorStatementCommand, mirrorStatementFields } from './mirror-statements.ts'
@@ -30,6 +31,8 @@ export function describeExtension(stmt: Statement): readonly FieldDescription[] 
     case 'show_mirror':
     case 'show_mirrors':
       return mirrorStatementFields(stmt)
+    case 'show_alerts':
+      return alertStatementFields(stmt)
     case 'execute_on_peer':
       throw new PgMirrorError(
         'feature_not_supported',
@@ -85,6 +88,12 @@ export async function runExtension(
       out.complete(`SHOW ${peers.length}`)
       return
     }
+    case 'create_alert':
+    case 'alter_alert':
+    case 'drop_alert':
+    case 'show_alerts':
+      await alertStatementCommand(ctx, stmt, out, opts)
+      return
     case 'create_mirror':
     case 'drop_mirror':
     case 'pause_mirror':

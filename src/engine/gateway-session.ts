@@ -23,7 +23,7 @@ import { cancelBackend, describeStatement, rawTextTypes, streamQuery } from './p
 import { defaultSettings, parseSessionCommand, type SessionCommand } from './session-commands.ts'
 
 /** Catalog tables a client may never read through the gateway. */
-const HIDDEN_RELATIONS = /\bpeer_secrets\b|\bbullmq\b/i
+const HIDDEN_RELATIONS = /\bpeer_secrets\b|\balert_secrets\b|\bbullmq\b/i
 
 type Route =
   | { readonly kind: 'extension'; readonly text: string; readonly offset: number }
@@ -178,7 +178,7 @@ export class GatewaySession implements SessionHandler {
     if (HIDDEN_RELATIONS.test(text)) {
       throw new PgMirrorError(
         'insufficient_privilege',
-        'permission denied: peer secrets are not readable through pgmirror',
+        'permission denied: peer and alert secrets are not readable through pgmirror',
       )
     }
     const refused = catalogGuard(text)

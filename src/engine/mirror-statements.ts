@@ -17,6 +17,7 @@ import {
   resumeMirror,
   resyncMirror,
 } from './commands/mirrors.ts'
+import { pauseNotice } from './alerting/checks.ts'
 import type { EngineContext } from './context.ts'
 
 type MirrorStatement = Extract<
@@ -55,6 +56,7 @@ const SHOW_MIRROR_FIELDS: readonly FieldDescription[] = [
   { name: 'last_error', typeOid: TEXT },
   { name: 'last_error_at', typeOid: TSTZ },
   { name: 'tables', typeOid: JSONB },
+  { name: 'warning', typeOid: TEXT },
 ]
 
 const SHOW_MIRRORS_FIELDS: readonly FieldDescription[] = [
@@ -71,6 +73,25 @@ export function mirrorStatementFields(stmt: MirrorStatement): readonly FieldDesc
   if (stmt.kind === 'show_mirror') return SHOW_MIRROR_FIELDS
   if (stmt.kind === 'show_mirrors') return SHOW_MIRRORS_FIELDS
   return null
+}
+
+/** What PAUSE MIRROR tells: the slot stays and keeps WAL, and how much it holds now (when the source answers). */
+async function pauseNoticeFor(ctx: EngineContext, name: string): Promise<string> {
+  const m = await ctx.mirrors.get(name)
+  let retained: bigint | undefined
+  if (m.slotName) {
+    try {
+      const src = ctx.connectors.source(await ctx.peers.get(m.sourcePeer))
+      try {
+        retained = (await src.slotInfo(m.slotName)).retainedWalBytes
+      } finally {
+        await src.close()
+      }
+    } catch {
+      retained = undefined
+    }
+  }
+  return pauseNotice(m.name, m.slotName, retained)
 }
 
 const notFoundOk = async (ifExists: boolean, name: string, out: ResultWriter, fn: () => Promise<unknown>) => {
@@ -113,7 +134,9 @@ export async function mirrorStatementCommand(
       return
     }
     case 'pause_mirror':
-      await notFoundOk(stmt.ifExists, stmt.name, out, () => pauseMirror(ctx, stmt.name))
+      if (await notFoundOk(stmt.ifExists, stmt.name, out, () => pauseMirror(ctx, stmt.name))) {
+        out.notice({ message: await pauseNoticeFor(ctx, stmt.name) })
+      }
       out.complete('PAUSE MIRROR')
       return
     case 'resume_mirror':
@@ -150,6 +173,7 @@ export async function mirrorStatementCommand(
         s.lastError,
         s.lastErrorAt,
         JSON.stringify(s.tables),
+        s.warning,
       ])
       out.complete('SHOW')
       return

@@ -5,13 +5,17 @@
  */
 
 /** How an option value was written; validation (peer-options.ts, mirror-options.ts) decides what it means. */
-export type OptionValue =
+export type ScalarOptionValue =
   | { readonly kind: 'string'; readonly value: string }
   /** Kept as written (`5432`, `-1`, `0.5`) so rendering is exact; validators parse it. */
   | { readonly kind: 'number'; readonly value: string }
   | { readonly kind: 'bool'; readonly value: boolean }
   /** A bare word such as `require` or `SCRAM-SHA-256`, kept with its case. */
   | { readonly kind: 'word'; readonly value: string }
+
+/** `('a', 'b')` or `['a', 'b']`: a list of plain values, rendered in the parenthesised form. */
+export type OptionValue =
+  ScalarOptionValue | { readonly kind: 'list'; readonly items: readonly ScalarOptionValue[] }
 
 export interface OptionNode {
   readonly key: string
@@ -79,6 +83,33 @@ export interface DropPeer {
   readonly name: string
 }
 
+export type AlertServiceName = 'slack' | 'email'
+
+/** `CREATE ALERT [IF NOT EXISTS] name FOR SLACK|EMAIL WITH (...)`: a named alert destination. */
+export interface CreateAlert {
+  readonly kind: 'create_alert'
+  readonly ifNotExists: boolean
+  readonly name: string
+  readonly serviceType: AlertServiceName
+  readonly options: readonly OptionNode[]
+}
+
+export interface AlterAlert {
+  readonly kind: 'alter_alert'
+  readonly name: string
+  readonly options: readonly OptionNode[]
+}
+
+export interface DropAlert {
+  readonly kind: 'drop_alert'
+  readonly ifExists: boolean
+  readonly name: string
+}
+
+export interface ShowAlerts {
+  readonly kind: 'show_alerts'
+}
+
 export interface CreateMirror {
   readonly kind: 'create_mirror'
   readonly ifNotExists: boolean
@@ -132,6 +163,10 @@ export type Statement =
   | CreatePeer
   | AlterPeer
   | DropPeer
+  | CreateAlert
+  | AlterAlert
+  | DropAlert
+  | ShowAlerts
   | CreateMirror
   | MirrorAction
   | AlterMirrorAddTables

@@ -21,6 +21,7 @@ const REFUSED_FIRST_WORDS = new Set(['copy', 'do', 'call', 'load'])
 /** Relations holding secrets or another program's data. */
 const HIDDEN_NAMES = new Set([
   'peer_secrets',
+  'alert_secrets',
   'bullmq',
   'pg_authid',
   'pg_shadow',

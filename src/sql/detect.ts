@@ -3,13 +3,13 @@ import { isPunct, isWord, scan } from './lexer.ts'
 
 /** Second words that make a statement ours, by first word. */
 const PREFIXES: Readonly<Record<string, readonly string[]>> = {
-  create: ['peer', 'mirror'],
-  alter: ['peer', 'mirror'],
-  drop: ['peer', 'mirror'],
+  create: ['peer', 'mirror', 'alert'],
+  alter: ['peer', 'mirror', 'alert'],
+  drop: ['peer', 'mirror', 'alert'],
   pause: ['mirror'],
   resume: ['mirror'],
   resync: ['mirror'],
-  show: ['mirror', 'mirrors', 'peers'],
+  show: ['mirror', 'mirrors', 'peers', 'alerts'],
 }
 
 /**

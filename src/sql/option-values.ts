@@ -12,11 +12,17 @@ export type OptionInputs = Readonly<Record<string, OptionInput>>
 /** `rest` also accepts camelCase keys (`rootCa`) and real JSON arrays; `sql` also accepts numbers and booleans for text options. */
 export type OptionContext = 'sql' | 'rest'
 
-/** The record the validators take, from parsed `WITH (…)` options. Numbers stay text when `Number` would change them (`007`). */
-export function optionRecord(options: readonly OptionNode[]): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {}
+/**
+ * The record the validators take, from parsed `WITH (…)` options. Numbers stay text when `Number` would change
+ * them (`007`). A list becomes an array of its items' text, which OptionReader.list and the alert validators read.
+ */
+export function optionRecord(
+  options: readonly OptionNode[],
+): Record<string, string | number | boolean | string[]> {
+  const out: Record<string, string | number | boolean | string[]> = {}
   for (const { key, value } of options) {
-    if (value.kind === 'number')
+    if (value.kind === 'list') out[key] = value.items.map((i) => String(i.value))
+    else if (value.kind === 'number')
       out[key] = String(Number(value.value)) === value.value ? Number(value.value) : value.value
     else out[key] = value.value
   }

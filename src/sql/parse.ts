@@ -37,9 +37,13 @@ function syntaxError(text: string, baseOffset: number, e: PegSyntaxError): PgMir
     return new PgMirrorError('syntax_error', e.message, { position: baseOffset + offset + 1 })
   }
   const detail = describeExpected(e.expected)
-  const hint = e.expected.some((x) => x.type === 'other' && x.description === 'peer type')
+  const expects = (description: string) =>
+    e.expected.some((x) => x.type === 'other' && x.description === description)
+  const hint = expects('peer type')
     ? 'pgmirror supports peer types POSTGRES, CLICKHOUSE and KAFKA'
-    : undefined
+    : expects('alert service type')
+      ? 'alerts go to SLACK or EMAIL'
+      : undefined
   const extra = { detail, ...(hint !== undefined ? { hint } : {}) }
   for (const t of scan(text)) {
     if (t.end <= offset) continue

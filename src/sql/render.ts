@@ -23,6 +23,17 @@ export function renderStatement(s: Statement): string {
       return `ALTER PEER ${quoteIdent(s.name)} SET ${renderOptions(s.options)}`
     case 'drop_peer':
       return `DROP PEER ${s.ifExists ? 'IF EXISTS ' : ''}${quoteIdent(s.name)}`
+    case 'create_alert':
+      return (
+        `CREATE ALERT ${s.ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent(s.name)} FOR ${s.serviceType.toUpperCase()}` +
+        (s.options.length > 0 ? ` WITH ${renderOptions(s.options)}` : '')
+      )
+    case 'alter_alert':
+      return `ALTER ALERT ${quoteIdent(s.name)} SET ${renderOptions(s.options)}`
+    case 'drop_alert':
+      return `DROP ALERT ${s.ifExists ? 'IF EXISTS ' : ''}${quoteIdent(s.name)}`
+    case 'show_alerts':
+      return 'SHOW ALERTS'
     case 'create_mirror':
       return (
         `CREATE MIRROR ${s.ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent(s.name)} ` +
@@ -62,6 +73,8 @@ const BARE_WORD = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*([-.][A-Za-
 
 export function renderOptionValue(v: OptionValue): string {
   switch (v.kind) {
+    case 'list':
+      return `(${v.items.map(renderOptionValue).join(', ')})`
     case 'string':
       return quoteLiteral(v.value)
     case 'number':

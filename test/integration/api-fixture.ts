@@ -4,9 +4,11 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { pino } from 'pino'
 import { buildApi } from '../../src/api/server.ts'
+import { AlertStore } from '../../src/catalog/alert-store.ts'
 import { migrate } from '../../src/catalog/migrate.ts'
 import { MirrorStore } from '../../src/catalog/mirror-store.ts'
 import { PeerStore } from '../../src/catalog/peer-store.ts'
+import { loadAlertingConfig } from '../../src/config.ts'
 import type { EngineContext } from '../../src/engine/context.ts'
 import { JobQueue } from '../../src/engine/queue.ts'
 import { connectors } from '../../src/engine/registry.ts'
@@ -60,6 +62,8 @@ export async function startApi(opts: { password?: string } = {}): Promise<ApiFix
     catalogUrl: catalog.url,
     peers: new PeerStore(pool, encryptionKey),
     mirrors: new MirrorStore(pool),
+    alerts: new AlertStore(pool, encryptionKey),
+    alerting: loadAlertingConfig({}),
     queue,
     connectors,
     log: pino({ level: 'silent' }),

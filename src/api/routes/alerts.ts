@@ -1,5 +1,6 @@
 /**
- * /api/v1/alerts/config: where alerts go. Stored and validated here; sending them is the alerts worker's job.
+ * /api/v1/alerts/config: where alerts go, by id (PeerDB's shape). The same configs are CREATE / ALTER / DROP ALERT
+ * by name on the wire; sending them is the alert checker's job (engine/alerting).
  */
 import {
   deleteAlertConfig,
@@ -46,6 +47,7 @@ export function alertRoutes(ctx: AlertContext): RouteDef[] {
       handler: async () => ({
         configs: (await listAlertConfigs(ctx)).map((c) => ({
           id: c.id,
+          name: c.name,
           serviceType: c.serviceType,
           serviceConfig: JSON.stringify(c.serviceConfig),
           alertForMirrors: c.alertForMirrors,

@@ -196,6 +196,7 @@ export function mirrorRoutes(ctx: EngineContext): RouteDef[] {
             lastBatchAt: rfc3339OrNull(s.lastBatchAt),
             lastError: s.lastError,
             lastErrorAt: rfc3339OrNull(s.lastErrorAt),
+            warning: s.warning,
             snapshotStatus: { clones },
             tables: s.tables.map((t) => ({
               sourceTable: t.sourceTable,

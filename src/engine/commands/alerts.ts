@@ -1,13 +1,13 @@
 /**
- * Alert configs: where mirror alerts go (Slack or email). This version stores and validates them; sending them is
- * the alerts worker's job. One implementation behind REST's /alerts/config routes.
+ * Alert configs: where mirror alerts go (Slack or email). One implementation behind REST's /alerts/config routes
+ * (by id, PeerDB's shape) and the ALERT statements on the wire (by name); sending them is engine/alerting's job.
  */
 import type pg from 'pg'
 import { isDeepStrictEqual } from 'node:util'
 import { z } from 'zod'
 import { AlertStore, type AlertConfigRecord, type AlertServiceType } from '../../catalog/alert-store.ts'
 import { redactConfig } from '../../catalog/peer-store.ts'
-import { PgMirrorError } from '../../errors.ts'
+import { PgMirrorError, q } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
 import { REDACTED, SECRET_KEYS } from '../../model/peer.ts'
 import { validateMirrorName } from './mirrors.ts'
@@ -61,6 +61,7 @@ export interface AlertConfigInput {
 
 export interface AlertConfigView {
   readonly id: number
+  readonly name: string
   readonly serviceType: AlertServiceType
   /** snake_case keys as PeerDB stores them; secrets that are set appear as ********. */
   readonly serviceConfig: Readonly<Record<string, unknown>>
@@ -80,15 +81,28 @@ function serviceTypeOf(text: string): AlertServiceType {
   })
 }
 
+/** Which front door a config came through: REST names fields `service_config.x`, SQL names the option `x`. */
+type Door = 'rest' | 'sql'
+
 function validateServiceConfig(
   type: AlertServiceType,
   raw: Record<string, unknown>,
+  door: Door,
 ): Record<string, unknown> {
   const r = SERVICE_SCHEMAS[type].safeParse(raw)
   if (r.success) return r.data
   const issue = r.error.issues[0]
   const path =
     issue?.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys.slice(0, 1)] : (issue?.path ?? [])
+  if (door === 'sql') {
+    const key = path.join('.')
+    const top = String(path[0] ?? '')
+    const message =
+      raw[top] === undefined
+        ? `option "${top}" is required for ${type} alerts`
+        : `invalid value for option "${key}": ${issue?.message}`
+    throw new PgMirrorError('invalid_parameter_value', message, { field: top })
+  }
   const field = ['service_config', ...path].join('.')
   throw new PgMirrorError(
     'invalid_parameter_value',
@@ -113,7 +127,11 @@ function mirrorList(names: readonly string[]): string[] {
 const isPlaceholder = (v: unknown) => v === undefined || v === '' || v === REDACTED
 
 /** Validates and completes a config; on update, secrets left blank or as ******** keep their stored values. */
-function prepare(input: AlertConfigInput, stored: AlertConfigRecord | undefined) {
+function prepare(
+  input: Omit<AlertConfigInput, 'id'>,
+  stored: AlertConfigRecord | undefined,
+  door: Door = 'rest',
+) {
   const serviceType = serviceTypeOf(input.serviceType)
   const raw: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(input.serviceConfig)) raw[snakeCase(k)] = v
@@ -122,21 +140,23 @@ function prepare(input: AlertConfigInput, stored: AlertConfigRecord | undefined)
     if (stored?.serviceType === serviceType && stored.serviceConfig[key] !== undefined) {
       raw[key] = stored.serviceConfig[key]
     } else if (raw[key] === REDACTED) {
-      throw new PgMirrorError('invalid_parameter_value', `service_config.${key} must be the secret itself`, {
-        field: `service_config.${key}`,
+      const field = door === 'rest' ? `service_config.${key}` : key
+      throw new PgMirrorError('invalid_parameter_value', `${field} must be the secret itself`, {
+        field,
         hint: '******** stands for a stored value, and this config has none to keep',
       })
     }
   }
   return {
     serviceType,
-    serviceConfig: validateServiceConfig(serviceType, raw),
+    serviceConfig: validateServiceConfig(serviceType, raw, door),
     alertForMirrors: mirrorList(input.alertForMirrors),
   }
 }
 
 const view = (r: AlertConfigRecord): AlertConfigView => ({
   id: r.id,
+  name: r.name,
   serviceType: r.serviceType,
   serviceConfig: redactConfig(r.serviceConfig),
   alertForMirrors: r.alertForMirrors,
@@ -199,4 +219,140 @@ export async function deleteAlertConfig(ctx: AlertContext, id: number): Promise<
     throw new PgMirrorError('undefined_object', `alert config ${id} does not exist`)
   }
   ctx.log.info({ alertConfig: id }, 'alert config deleted')
+}
+
+// ---- by name: the ALERT statements ----
+
+/** Option values as the SQL layer hands them over (optionRecord): text, numbers, booleans and lists. */
+export type AlertOptions = Readonly<Record<string, string | number | boolean | readonly string[]>>
+
+const LIST_KEYS = new Set(['channel_ids', 'members', 'email_addresses', 'alert_for_mirrors'])
+
+export function validateAlertName(name: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new PgMirrorError('invalid_parameter_value', `invalid alert name ${q(name)}`, {
+      field: 'name',
+      hint: 'alert names are lower case letters, digits and underscores, starting with a letter, at most 63 characters',
+    })
+  }
+}
+
+/** `'a, b'` or `('a', 'b')`; an empty string is the empty list. */
+function listValue(key: string, v: AlertOptions[string]): string[] {
+  const items = typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : undefined
+  if (items === undefined) {
+    throw new PgMirrorError('invalid_parameter_value', `invalid value for option "${key}"`, {
+      field: key,
+      hint: "expected a list: 'a,b' or ('a', 'b')",
+    })
+  }
+  return items.map((i) => i.trim()).filter((i) => i !== '')
+}
+
+/**
+ * Reads `WITH (key = value, ...)` into a service config plus the mirror list, without judging the values (prepare
+ * does that, for both doors). Unknown keys are refused here, naming the key; text that is a whole number becomes
+ * a number, so `slot_lag_mb_alert_threshold = '100'` and `= 100` mean the same.
+ */
+function fromOptions(
+  type: AlertServiceType,
+  options: AlertOptions,
+): { serviceConfig: Record<string, unknown>; alertForMirrors: string[] | undefined } {
+  const known = [...Object.keys(SERVICE_SCHEMAS[type].shape), 'alert_for_mirrors']
+  const serviceConfig: Record<string, unknown> = {}
+  let alertForMirrors: string[] | undefined
+  for (const [key, v] of Object.entries(options)) {
+    if (!known.includes(key)) {
+      throw new PgMirrorError('invalid_parameter_value', `unrecognized option ${q(key)} for ${type} alerts`, {
+        field: key,
+        hint: `valid options are: ${known.join(', ')}`,
+      })
+    }
+    if (key === 'alert_for_mirrors') alertForMirrors = listValue(key, v)
+    else if (LIST_KEYS.has(key)) serviceConfig[key] = listValue(key, v)
+    else if (key.endsWith('_threshold') && typeof v === 'string' && /^\s*\d+\s*$/.test(v))
+      serviceConfig[key] = Number(v)
+    else serviceConfig[key] = v
+  }
+  return { serviceConfig, alertForMirrors }
+}
+
+async function getByName(ctx: AlertContext, name: string): Promise<AlertConfigRecord> {
+  const r = await ctx.alerts.findByName(name)
+  if (!r) throw new PgMirrorError('undefined_object', `alert ${q(name)} does not exist`)
+  return r
+}
+
+export interface CreateAlertInput {
+  readonly name: string
+  readonly serviceType: AlertServiceType
+  readonly options: AlertOptions
+  readonly ifNotExists: boolean
+}
+
+/** CREATE ALERT: an existing name is 42710, or a notice with IF NOT EXISTS. */
+export async function createAlert(
+  ctx: AlertContext,
+  input: CreateAlertInput,
+): Promise<{ created: boolean; notices: string[] }> {
+  validateAlertName(input.name)
+  const exists = () => {
+    if (input.ifNotExists)
+      return { created: false, notices: [`alert ${q(input.name)} already exists, skipping`] }
+    throw new PgMirrorError('duplicate_object', `alert ${q(input.name)} already exists`)
+  }
+  if (await ctx.alerts.findByName(input.name)) return exists()
+  const given = fromOptions(input.serviceType, input.options)
+  const cfg = prepare(
+    {
+      serviceType: input.serviceType,
+      serviceConfig: given.serviceConfig,
+      alertForMirrors: given.alertForMirrors ?? [],
+    },
+    undefined,
+    'sql',
+  )
+  let id: number
+  try {
+    id = await ctx.alerts.insert({ ...cfg, name: input.name })
+  } catch (e) {
+    // A concurrent CREATE of the same name won the race.
+    if ((e as { code?: string }).code === '23505') return exists()
+    throw e
+  }
+  ctx.log.info({ alertConfig: id, name: input.name, serviceType: cfg.serviceType }, 'alert config created')
+  return { created: true, notices: [] }
+}
+
+/** ALTER ALERT name SET (...): the given keys replace those keys; secrets not given keep their stored values. */
+export async function alterAlert(ctx: AlertContext, name: string, options: AlertOptions): Promise<void> {
+  const stored = await getByName(ctx, name)
+  const given = fromOptions(stored.serviceType, options)
+  const cfg = prepare(
+    {
+      serviceType: stored.serviceType,
+      serviceConfig: { ...stored.serviceConfig, ...given.serviceConfig },
+      alertForMirrors: given.alertForMirrors ?? stored.alertForMirrors,
+    },
+    stored,
+    'sql',
+  )
+  if (!(await ctx.alerts.update(stored.id, cfg))) {
+    throw new PgMirrorError('undefined_object', `alert ${q(name)} does not exist`)
+  }
+  ctx.log.info({ alertConfig: stored.id, name, serviceType: cfg.serviceType }, 'alert config updated')
+}
+
+export async function dropAlert(
+  ctx: AlertContext,
+  name: string,
+  ifExists: boolean,
+): Promise<{ notices: string[] }> {
+  const stored = await ctx.alerts.findByName(name)
+  if (!stored || !(await ctx.alerts.delete(stored.id))) {
+    if (ifExists) return { notices: [`alert ${q(name)} does not exist, skipping`] }
+    throw new PgMirrorError('undefined_object', `alert ${q(name)} does not exist`)
+  }
+  ctx.log.info({ alertConfig: stored.id, name }, 'alert config deleted')
+  return { notices: [] }
 }

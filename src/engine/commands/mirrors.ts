@@ -8,6 +8,7 @@ import { PgMirrorError, q } from '../../errors.ts'
 import { formatLsn } from '../../model/lsn.ts'
 import type { MirrorOptionChanges, MirrorOptions, TableMapping } from '../../model/mirror.ts'
 import { tableKey } from '../../model/record.ts'
+import { pausedWalWarning } from '../alerting/checks.ts'
 import type { EngineContext } from '../context.ts'
 import { isActive, transition, type MirrorEvent, type MirrorState } from '../mirror-state.ts'
 import { checkPeer } from '../peer-validation.ts'
@@ -357,6 +358,8 @@ export interface MirrorStatusView {
   readonly rowsSynced: string
   readonly lastError: string | null
   readonly lastErrorAt: string | null
+  /** Set when the mirror is paused and its slot retains more WAL than the slot-lag alert threshold. */
+  readonly warning: string | null
   readonly createdAt: string
   readonly spec: MirrorSpec
   readonly tables: readonly {
@@ -411,6 +414,7 @@ export async function mirrorStatus(ctx: EngineContext, name: string): Promise<Mi
     rowsSynced: m.rowsSynced.toString(),
     lastError: m.lastError,
     lastErrorAt: m.lastErrorAt,
+    warning: pausedWalWarning(m.status, retained, ctx.alerting.slotLagMbThreshold),
     createdAt: m.createdAt,
     spec: m.spec,
     tables: tables.map((t) => ({

@@ -196,36 +196,38 @@ function peg$parse(input, options) {
   const peg$c18 = "/*";
   const peg$c19 = "*/";
   const peg$c20 = "add";
-  const peg$c21 = "alter";
-  const peg$c22 = "columns";
-  const peg$c23 = "create";
-  const peg$c24 = "drop";
-  const peg$c25 = "exclude";
-  const peg$c26 = "execute";
-  const peg$c27 = "exists";
-  const peg$c28 = "for";
-  const peg$c29 = "from";
-  const peg$c30 = "if";
-  const peg$c31 = "key";
-  const peg$c32 = "mapping";
-  const peg$c33 = "mirror";
-  const peg$c34 = "mirrors";
-  const peg$c35 = "name";
-  const peg$c36 = "not";
-  const peg$c37 = "or";
-  const peg$c38 = "ordering";
-  const peg$c39 = "pause";
-  const peg$c40 = "peer";
-  const peg$c41 = "peers";
-  const peg$c42 = "replace";
-  const peg$c43 = "resume";
-  const peg$c44 = "resync";
-  const peg$c45 = "schema";
-  const peg$c46 = "set";
-  const peg$c47 = "show";
-  const peg$c48 = "table";
-  const peg$c49 = "to";
-  const peg$c50 = "with";
+  const peg$c21 = "alert";
+  const peg$c22 = "alerts";
+  const peg$c23 = "alter";
+  const peg$c24 = "columns";
+  const peg$c25 = "create";
+  const peg$c26 = "drop";
+  const peg$c27 = "exclude";
+  const peg$c28 = "execute";
+  const peg$c29 = "exists";
+  const peg$c30 = "for";
+  const peg$c31 = "from";
+  const peg$c32 = "if";
+  const peg$c33 = "key";
+  const peg$c34 = "mapping";
+  const peg$c35 = "mirror";
+  const peg$c36 = "mirrors";
+  const peg$c37 = "name";
+  const peg$c38 = "not";
+  const peg$c39 = "or";
+  const peg$c40 = "ordering";
+  const peg$c41 = "pause";
+  const peg$c42 = "peer";
+  const peg$c43 = "peers";
+  const peg$c44 = "replace";
+  const peg$c45 = "resume";
+  const peg$c46 = "resync";
+  const peg$c47 = "schema";
+  const peg$c48 = "set";
+  const peg$c49 = "show";
+  const peg$c50 = "table";
+  const peg$c51 = "to";
+  const peg$c52 = "with";
 
   const peg$r0 = /^[^"]/;
   const peg$r1 = /^[^']/;
@@ -239,103 +241,108 @@ function peg$parse(input, options) {
 
   const peg$e0 = peg$literalExpectation(";", false);
   const peg$e1 = peg$otherExpectation("peer type");
-  const peg$e2 = peg$literalExpectation("(", false);
-  const peg$e3 = peg$literalExpectation(",", false);
-  const peg$e4 = peg$literalExpectation(")", false);
-  const peg$e5 = peg$literalExpectation(":", false);
-  const peg$e6 = peg$literalExpectation("{", false);
-  const peg$e7 = peg$literalExpectation("}", false);
-  const peg$e8 = peg$literalExpectation(".", false);
-  const peg$e9 = peg$literalExpectation("[", false);
-  const peg$e10 = peg$literalExpectation("]", false);
-  const peg$e11 = peg$literalExpectation("=", false);
-  const peg$e12 = peg$otherExpectation("identifier");
-  const peg$e13 = peg$literalExpectation("\"", false);
-  const peg$e14 = peg$literalExpectation("\"\"", false);
-  const peg$e15 = peg$classExpectation(["\""], true, false, false);
-  const peg$e16 = peg$otherExpectation("string");
-  const peg$e17 = peg$literalExpectation("'", false);
-  const peg$e18 = peg$literalExpectation("''", false);
-  const peg$e19 = peg$classExpectation(["'"], true, false, false);
-  const peg$e20 = peg$otherExpectation("dollar-quoted string");
-  const peg$e21 = peg$literalExpectation("$", false);
-  const peg$e22 = peg$anyExpectation();
-  const peg$e23 = peg$classExpectation([["A", "Z"], ["a", "z"], "_", ["\x80", "\uFFFF"]], false, false, false);
-  const peg$e24 = peg$classExpectation([["A", "Z"], ["a", "z"], ["0", "9"], "_", ["\x80", "\uFFFF"]], false, false, false);
-  const peg$e25 = peg$otherExpectation("number");
-  const peg$e26 = peg$literalExpectation("-", false);
-  const peg$e27 = peg$classExpectation([["0", "9"]], false, false, false);
-  const peg$e28 = peg$otherExpectation("integer");
-  const peg$e29 = peg$otherExpectation("word");
-  const peg$e30 = peg$classExpectation(["-", "."], false, false, false);
-  const peg$e31 = peg$classExpectation([["A", "Z"], ["a", "z"], ["0", "9"], "_", "$", ["\x80", "\uFFFF"]], false, false, false);
-  const peg$e32 = peg$classExpectation([" ", "\t", "\n", "\r", "\f", "\v"], false, false, false);
-  const peg$e33 = peg$literalExpectation("--", false);
-  const peg$e34 = peg$classExpectation(["\n"], true, false, false);
-  const peg$e35 = peg$literalExpectation("/*", false);
-  const peg$e36 = peg$literalExpectation("*/", false);
-  const peg$e37 = peg$otherExpectation("ADD");
-  const peg$e38 = peg$literalExpectation("ADD", true);
-  const peg$e39 = peg$otherExpectation("ALTER");
-  const peg$e40 = peg$literalExpectation("ALTER", true);
-  const peg$e41 = peg$otherExpectation("COLUMNS");
-  const peg$e42 = peg$literalExpectation("COLUMNS", true);
-  const peg$e43 = peg$otherExpectation("CREATE");
-  const peg$e44 = peg$literalExpectation("CREATE", true);
-  const peg$e45 = peg$otherExpectation("DROP");
-  const peg$e46 = peg$literalExpectation("DROP", true);
-  const peg$e47 = peg$otherExpectation("EXCLUDE");
-  const peg$e48 = peg$literalExpectation("EXCLUDE", true);
-  const peg$e49 = peg$otherExpectation("EXECUTE");
-  const peg$e50 = peg$literalExpectation("EXECUTE", true);
-  const peg$e51 = peg$otherExpectation("EXISTS");
-  const peg$e52 = peg$literalExpectation("EXISTS", true);
-  const peg$e53 = peg$otherExpectation("FOR");
-  const peg$e54 = peg$literalExpectation("FOR", true);
-  const peg$e55 = peg$otherExpectation("FROM");
-  const peg$e56 = peg$literalExpectation("FROM", true);
-  const peg$e57 = peg$otherExpectation("IF");
-  const peg$e58 = peg$literalExpectation("IF", true);
-  const peg$e59 = peg$otherExpectation("KEY");
-  const peg$e60 = peg$literalExpectation("KEY", true);
-  const peg$e61 = peg$otherExpectation("MAPPING");
-  const peg$e62 = peg$literalExpectation("MAPPING", true);
-  const peg$e63 = peg$otherExpectation("MIRROR");
-  const peg$e64 = peg$literalExpectation("MIRROR", true);
-  const peg$e65 = peg$otherExpectation("MIRRORS");
-  const peg$e66 = peg$literalExpectation("MIRRORS", true);
-  const peg$e67 = peg$otherExpectation("NAME");
-  const peg$e68 = peg$literalExpectation("NAME", true);
-  const peg$e69 = peg$otherExpectation("NOT");
-  const peg$e70 = peg$literalExpectation("NOT", true);
-  const peg$e71 = peg$otherExpectation("OR");
-  const peg$e72 = peg$literalExpectation("OR", true);
-  const peg$e73 = peg$otherExpectation("ORDERING");
-  const peg$e74 = peg$literalExpectation("ORDERING", true);
-  const peg$e75 = peg$otherExpectation("PAUSE");
-  const peg$e76 = peg$literalExpectation("PAUSE", true);
-  const peg$e77 = peg$otherExpectation("PEER");
-  const peg$e78 = peg$literalExpectation("PEER", true);
-  const peg$e79 = peg$otherExpectation("PEERS");
-  const peg$e80 = peg$literalExpectation("PEERS", true);
-  const peg$e81 = peg$otherExpectation("REPLACE");
-  const peg$e82 = peg$literalExpectation("REPLACE", true);
-  const peg$e83 = peg$otherExpectation("RESUME");
-  const peg$e84 = peg$literalExpectation("RESUME", true);
-  const peg$e85 = peg$otherExpectation("RESYNC");
-  const peg$e86 = peg$literalExpectation("RESYNC", true);
-  const peg$e87 = peg$otherExpectation("SCHEMA");
-  const peg$e88 = peg$literalExpectation("SCHEMA", true);
-  const peg$e89 = peg$otherExpectation("SET");
-  const peg$e90 = peg$literalExpectation("SET", true);
-  const peg$e91 = peg$otherExpectation("SHOW");
-  const peg$e92 = peg$literalExpectation("SHOW", true);
-  const peg$e93 = peg$otherExpectation("TABLE");
-  const peg$e94 = peg$literalExpectation("TABLE", true);
-  const peg$e95 = peg$otherExpectation("TO");
-  const peg$e96 = peg$literalExpectation("TO", true);
-  const peg$e97 = peg$otherExpectation("WITH");
-  const peg$e98 = peg$literalExpectation("WITH", true);
+  const peg$e2 = peg$otherExpectation("alert service type");
+  const peg$e3 = peg$literalExpectation("(", false);
+  const peg$e4 = peg$literalExpectation(",", false);
+  const peg$e5 = peg$literalExpectation(")", false);
+  const peg$e6 = peg$literalExpectation(":", false);
+  const peg$e7 = peg$literalExpectation("{", false);
+  const peg$e8 = peg$literalExpectation("}", false);
+  const peg$e9 = peg$literalExpectation(".", false);
+  const peg$e10 = peg$literalExpectation("[", false);
+  const peg$e11 = peg$literalExpectation("]", false);
+  const peg$e12 = peg$literalExpectation("=", false);
+  const peg$e13 = peg$otherExpectation("identifier");
+  const peg$e14 = peg$literalExpectation("\"", false);
+  const peg$e15 = peg$literalExpectation("\"\"", false);
+  const peg$e16 = peg$classExpectation(["\""], true, false, false);
+  const peg$e17 = peg$otherExpectation("string");
+  const peg$e18 = peg$literalExpectation("'", false);
+  const peg$e19 = peg$literalExpectation("''", false);
+  const peg$e20 = peg$classExpectation(["'"], true, false, false);
+  const peg$e21 = peg$otherExpectation("dollar-quoted string");
+  const peg$e22 = peg$literalExpectation("$", false);
+  const peg$e23 = peg$anyExpectation();
+  const peg$e24 = peg$classExpectation([["A", "Z"], ["a", "z"], "_", ["\x80", "\uFFFF"]], false, false, false);
+  const peg$e25 = peg$classExpectation([["A", "Z"], ["a", "z"], ["0", "9"], "_", ["\x80", "\uFFFF"]], false, false, false);
+  const peg$e26 = peg$otherExpectation("number");
+  const peg$e27 = peg$literalExpectation("-", false);
+  const peg$e28 = peg$classExpectation([["0", "9"]], false, false, false);
+  const peg$e29 = peg$otherExpectation("integer");
+  const peg$e30 = peg$otherExpectation("word");
+  const peg$e31 = peg$classExpectation(["-", "."], false, false, false);
+  const peg$e32 = peg$classExpectation([["A", "Z"], ["a", "z"], ["0", "9"], "_", "$", ["\x80", "\uFFFF"]], false, false, false);
+  const peg$e33 = peg$classExpectation([" ", "\t", "\n", "\r", "\f", "\v"], false, false, false);
+  const peg$e34 = peg$literalExpectation("--", false);
+  const peg$e35 = peg$classExpectation(["\n"], true, false, false);
+  const peg$e36 = peg$literalExpectation("/*", false);
+  const peg$e37 = peg$literalExpectation("*/", false);
+  const peg$e38 = peg$otherExpectation("ADD");
+  const peg$e39 = peg$literalExpectation("ADD", true);
+  const peg$e40 = peg$otherExpectation("ALERT");
+  const peg$e41 = peg$literalExpectation("ALERT", true);
+  const peg$e42 = peg$otherExpectation("ALERTS");
+  const peg$e43 = peg$literalExpectation("ALERTS", true);
+  const peg$e44 = peg$otherExpectation("ALTER");
+  const peg$e45 = peg$literalExpectation("ALTER", true);
+  const peg$e46 = peg$otherExpectation("COLUMNS");
+  const peg$e47 = peg$literalExpectation("COLUMNS", true);
+  const peg$e48 = peg$otherExpectation("CREATE");
+  const peg$e49 = peg$literalExpectation("CREATE", true);
+  const peg$e50 = peg$otherExpectation("DROP");
+  const peg$e51 = peg$literalExpectation("DROP", true);
+  const peg$e52 = peg$otherExpectation("EXCLUDE");
+  const peg$e53 = peg$literalExpectation("EXCLUDE", true);
+  const peg$e54 = peg$otherExpectation("EXECUTE");
+  const peg$e55 = peg$literalExpectation("EXECUTE", true);
+  const peg$e56 = peg$otherExpectation("EXISTS");
+  const peg$e57 = peg$literalExpectation("EXISTS", true);
+  const peg$e58 = peg$otherExpectation("FOR");
+  const peg$e59 = peg$literalExpectation("FOR", true);
+  const peg$e60 = peg$otherExpectation("FROM");
+  const peg$e61 = peg$literalExpectation("FROM", true);
+  const peg$e62 = peg$otherExpectation("IF");
+  const peg$e63 = peg$literalExpectation("IF", true);
+  const peg$e64 = peg$otherExpectation("KEY");
+  const peg$e65 = peg$literalExpectation("KEY", true);
+  const peg$e66 = peg$otherExpectation("MAPPING");
+  const peg$e67 = peg$literalExpectation("MAPPING", true);
+  const peg$e68 = peg$otherExpectation("MIRROR");
+  const peg$e69 = peg$literalExpectation("MIRROR", true);
+  const peg$e70 = peg$otherExpectation("MIRRORS");
+  const peg$e71 = peg$literalExpectation("MIRRORS", true);
+  const peg$e72 = peg$otherExpectation("NAME");
+  const peg$e73 = peg$literalExpectation("NAME", true);
+  const peg$e74 = peg$otherExpectation("NOT");
+  const peg$e75 = peg$literalExpectation("NOT", true);
+  const peg$e76 = peg$otherExpectation("OR");
+  const peg$e77 = peg$literalExpectation("OR", true);
+  const peg$e78 = peg$otherExpectation("ORDERING");
+  const peg$e79 = peg$literalExpectation("ORDERING", true);
+  const peg$e80 = peg$otherExpectation("PAUSE");
+  const peg$e81 = peg$literalExpectation("PAUSE", true);
+  const peg$e82 = peg$otherExpectation("PEER");
+  const peg$e83 = peg$literalExpectation("PEER", true);
+  const peg$e84 = peg$otherExpectation("PEERS");
+  const peg$e85 = peg$literalExpectation("PEERS", true);
+  const peg$e86 = peg$otherExpectation("REPLACE");
+  const peg$e87 = peg$literalExpectation("REPLACE", true);
+  const peg$e88 = peg$otherExpectation("RESUME");
+  const peg$e89 = peg$literalExpectation("RESUME", true);
+  const peg$e90 = peg$otherExpectation("RESYNC");
+  const peg$e91 = peg$literalExpectation("RESYNC", true);
+  const peg$e92 = peg$otherExpectation("SCHEMA");
+  const peg$e93 = peg$literalExpectation("SCHEMA", true);
+  const peg$e94 = peg$otherExpectation("SET");
+  const peg$e95 = peg$literalExpectation("SET", true);
+  const peg$e96 = peg$otherExpectation("SHOW");
+  const peg$e97 = peg$literalExpectation("SHOW", true);
+  const peg$e98 = peg$otherExpectation("TABLE");
+  const peg$e99 = peg$literalExpectation("TABLE", true);
+  const peg$e100 = peg$otherExpectation("TO");
+  const peg$e101 = peg$literalExpectation("TO", true);
+  const peg$e102 = peg$otherExpectation("WITH");
+  const peg$e103 = peg$literalExpectation("WITH", true);
 
   function peg$f0(stmt) {    return stmt  }
   function peg$f1(orReplace, ifNotExists, name, peerType, o) {    return o  }
@@ -350,56 +357,70 @@ function peg$parse(input, options) {
   }
   function peg$f5(word) {    return PEER_TYPES.includes(word.toUpperCase())  }
   function peg$f6(word) {    return word.toUpperCase()  }
-  function peg$f7(ifNotExists, name, source, destination, mappings, o) {    return o  }
-  function peg$f8(ifNotExists, name, source, destination, mappings, opts) {
+  function peg$f7(ifNotExists, name, serviceType, o) {    return o  }
+  function peg$f8(ifNotExists, name, serviceType, opts) {
+    return { kind: 'create_alert', ifNotExists: ifNotExists !== null, name, serviceType, options: opts ?? [] }
+  }
+  function peg$f9(name, opts) {
+    return { kind: 'alter_alert', name, options: opts }
+  }
+  function peg$f10(ifExists, name) {
+    return { kind: 'drop_alert', ifExists: ifExists !== null, name }
+  }
+  function peg$f11(word) {    return ['slack', 'email'].includes(word.toLowerCase())  }
+  function peg$f12(word) {
+    return word.toLowerCase()
+  }
+  function peg$f13(ifNotExists, name, source, destination, mappings, o) {    return o  }
+  function peg$f14(ifNotExists, name, source, destination, mappings, opts) {
     return { kind: 'create_mirror', ifNotExists: ifNotExists !== null, name, source, destination, mappings, options: opts ?? [] }
   }
-  function peg$f9(mappings) {    return mappings  }
-  function peg$f10() {    unsupported('schema mapping is not supported')  }
-  function peg$f11() {    unsupported('query replication mirrors (CREATE MIRROR … FOR $$…$$) are not supported')  }
-  function peg$f12(name, mappings) {
+  function peg$f15(mappings) {    return mappings  }
+  function peg$f16() {    unsupported('schema mapping is not supported')  }
+  function peg$f17() {    unsupported('query replication mirrors (CREATE MIRROR … FOR $$…$$) are not supported')  }
+  function peg$f18(name, mappings) {
     return { kind: 'alter_mirror_add_tables', name, mappings }
   }
-  function peg$f13(name, opts) {
+  function peg$f19(name, opts) {
     return { kind: 'alter_mirror_set', name, options: opts }
   }
-  function peg$f14(action, ifExists, name) {
+  function peg$f20(action, ifExists, name) {
     return { kind: action + '_mirror', ifExists: ifExists !== null, name }
   }
-  function peg$f15() {    return 'drop'  }
-  function peg$f16() {    return 'pause'  }
-  function peg$f17() {    return 'resume'  }
-  function peg$f18() {    return 'resync'  }
-  function peg$f19(head, m) {    return m  }
-  function peg$f20(head, tail) {    return [head, ...tail]  }
-  function peg$f21(source, destination) {
+  function peg$f21() {    return 'drop'  }
+  function peg$f22() {    return 'pause'  }
+  function peg$f23() {    return 'resume'  }
+  function peg$f24() {    return 'resync'  }
+  function peg$f25(head, m) {    return m  }
+  function peg$f26(head, tail) {    return [head, ...tail]  }
+  function peg$f27(source, destination) {
     return { source, destination, exclude: [], columns: [] }
   }
-  function peg$f22(head, f) {    return f  }
-  function peg$f23(head, tail) {
+  function peg$f28(head, f) {    return f  }
+  function peg$f29(head, tail) {
     return buildMapping([head, ...tail], location())
   }
-  function peg$f24(value) {    return { key: 'from', value, loc: location() }  }
-  function peg$f25(value) {    return { key: 'to', value, loc: location() }  }
-  function peg$f26(value) {    return { key: 'key', value, loc: location() }  }
-  function peg$f27(value) {    return { key: 'exclude', value, loc: location() }  }
-  function peg$f28(value) {    return { key: 'columns', value, loc: location() }  }
-  function peg$f29(value) {    return { kind: 'string', value }  }
-  function peg$f30(parts) {    return { kind: 'name', parts }  }
-  function peg$f31(head, i) {    return i  }
-  function peg$f32(head, tail) {    return tail === null ? [head] : [head, tail]  }
-  function peg$f33(head, i) {    return i  }
-  function peg$f34(head, tail) {    return [head, ...tail]  }
-  function peg$f35(items) {
+  function peg$f30(value) {    return { key: 'from', value, loc: location() }  }
+  function peg$f31(value) {    return { key: 'to', value, loc: location() }  }
+  function peg$f32(value) {    return { key: 'key', value, loc: location() }  }
+  function peg$f33(value) {    return { key: 'exclude', value, loc: location() }  }
+  function peg$f34(value) {    return { key: 'columns', value, loc: location() }  }
+  function peg$f35(value) {    return { kind: 'string', value }  }
+  function peg$f36(parts) {    return { kind: 'name', parts }  }
+  function peg$f37(head, i) {    return i  }
+  function peg$f38(head, tail) {    return tail === null ? [head] : [head, tail]  }
+  function peg$f39(head, i) {    return i  }
+  function peg$f40(head, tail) {    return [head, ...tail]  }
+  function peg$f41(items) {
     return items ?? []
   }
-  function peg$f36(head, c) {    return c  }
-  function peg$f37(head, tail) {    return [head, ...tail]  }
-  function peg$f38(items) {
+  function peg$f42(head, c) {    return c  }
+  function peg$f43(head, tail) {    return [head, ...tail]  }
+  function peg$f44(items) {
     return items ?? []
   }
-  function peg$f39(head, f) {    return f  }
-  function peg$f40(head, tail) {
+  function peg$f45(head, f) {    return f  }
+  function peg$f46(head, tail) {
     const fields = [head, ...tail]
     rejectRepeats(fields, (k) => 'field "' + k + '" specified more than once in column')
     const byKey = Object.fromEntries(fields.map((f) => [f.key, f.value]))
@@ -407,38 +428,43 @@ function peg$parse(input, options) {
     if (byKey.ordering === undefined) error('column requires an "ordering" field', location())
     return { name: byKey.name, ordering: byKey.ordering }
   }
-  function peg$f41(value) {    return { key: 'name', value, loc: location() }  }
-  function peg$f42(value) {    return { key: 'ordering', value, loc: location() }  }
-  function peg$f43() {    return { kind: 'show_mirrors' }  }
-  function peg$f44() {    return { kind: 'show_peers' }  }
-  function peg$f45(name) {    return { kind: 'show_mirror', name }  }
-  function peg$f46(peer, sql) {
+  function peg$f47(value) {    return { key: 'name', value, loc: location() }  }
+  function peg$f48(value) {    return { key: 'ordering', value, loc: location() }  }
+  function peg$f49() {    return { kind: 'show_mirrors' }  }
+  function peg$f50() {    return { kind: 'show_peers' }  }
+  function peg$f51() {    return { kind: 'show_alerts' }  }
+  function peg$f52(name) {    return { kind: 'show_mirror', name }  }
+  function peg$f53(peer, sql) {
     return { kind: 'execute_on_peer', peer, sql }
   }
-  function peg$f47(head, o) {    return o  }
-  function peg$f48(head, tail) {
+  function peg$f54(head, o) {    return o  }
+  function peg$f55(head, tail) {
     const list = [head, ...tail]
     rejectRepeats(list, (k) => 'option "' + k + '" specified more than once')
     return list.map(({ key, value }) => ({ key, value }))
   }
-  function peg$f49(key, value) {    return { key, value, loc: location() }  }
-  function peg$f50(value) {    return { kind: 'string', value }  }
-  function peg$f51(value) {    return { kind: 'number', value }  }
-  function peg$f52(word) {
+  function peg$f56(key, value) {    return { key, value, loc: location() }  }
+  function peg$f57(items) {    return { kind: 'list', items: items ?? [] }  }
+  function peg$f58(items) {    return { kind: 'list', items: items ?? [] }  }
+  function peg$f59(head, v) {    return v  }
+  function peg$f60(head, tail) {    return [head, ...tail]  }
+  function peg$f61(value) {    return { kind: 'string', value }  }
+  function peg$f62(value) {    return { kind: 'number', value }  }
+  function peg$f63(word) {
     const lower = word.toLowerCase()
     if (lower === 'true' || lower === 'false') return { kind: 'bool', value: lower === 'true' }
     return { kind: 'word', value: word }
   }
-  function peg$f53() {    return '"'  }
-  function peg$f54(chars) {    return chars.join('')  }
-  function peg$f55(word) {    return foldIdent(word)  }
-  function peg$f56() {    return "'"  }
-  function peg$f57(chars) {    return chars.join('')  }
-  function peg$f58(tag, inner) {    return inner === tag  }
-  function peg$f59(tag, body, end) {    return end === tag  }
-  function peg$f60(tag, body, end) {    return body  }
-  function peg$f61(digits) {    return digits  }
-  function peg$f62(digits) {    return Number(digits)  }
+  function peg$f64() {    return '"'  }
+  function peg$f65(chars) {    return chars.join('')  }
+  function peg$f66(word) {    return foldIdent(word)  }
+  function peg$f67() {    return "'"  }
+  function peg$f68(chars) {    return chars.join('')  }
+  function peg$f69(tag, inner) {    return inner === tag  }
+  function peg$f70(tag, body, end) {    return end === tag  }
+  function peg$f71(tag, body, end) {    return body  }
+  function peg$f72(digits) {    return digits  }
+  function peg$f73(digits) {    return Number(digits)  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -655,15 +681,24 @@ function peg$parse(input, options) {
       if (s0 === peg$FAILED) {
         s0 = peg$parseDropPeer();
         if (s0 === peg$FAILED) {
-          s0 = peg$parseCreateMirror();
+          s0 = peg$parseCreateAlert();
           if (s0 === peg$FAILED) {
-            s0 = peg$parseAlterMirror();
+            s0 = peg$parseAlterAlert();
             if (s0 === peg$FAILED) {
-              s0 = peg$parseMirrorAction();
+              s0 = peg$parseDropAlert();
               if (s0 === peg$FAILED) {
-                s0 = peg$parseShow();
+                s0 = peg$parseCreateMirror();
                 if (s0 === peg$FAILED) {
-                  s0 = peg$parseExecuteOnPeer();
+                  s0 = peg$parseAlterMirror();
+                  if (s0 === peg$FAILED) {
+                    s0 = peg$parseMirrorAction();
+                    if (s0 === peg$FAILED) {
+                      s0 = peg$parseShow();
+                      if (s0 === peg$FAILED) {
+                        s0 = peg$parseExecuteOnPeer();
+                      }
+                    }
+                  }
                 }
               }
             }
@@ -895,6 +930,206 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseCreateAlert() {
+    let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15;
+
+    s0 = peg$currPos;
+    s1 = peg$parseCREATE();
+    if (s1 !== peg$FAILED) {
+      s2 = peg$parse_();
+      s3 = peg$parseALERT();
+      if (s3 !== peg$FAILED) {
+        s4 = peg$parse_();
+        s5 = peg$parseIfNotExists();
+        if (s5 === peg$FAILED) {
+          s5 = null;
+        }
+        s6 = peg$parseIdent();
+        if (s6 !== peg$FAILED) {
+          s7 = peg$parse_();
+          s8 = peg$parseFOR();
+          if (s8 !== peg$FAILED) {
+            s9 = peg$parse_();
+            s10 = peg$parseAlertService();
+            if (s10 !== peg$FAILED) {
+              s11 = peg$currPos;
+              s12 = peg$parse_();
+              s13 = peg$parseWITH();
+              if (s13 !== peg$FAILED) {
+                s14 = peg$parse_();
+                s15 = peg$parseOptionList();
+                if (s15 !== peg$FAILED) {
+                  peg$savedPos = s11;
+                  s11 = peg$f7(s5, s6, s10, s15);
+                } else {
+                  peg$currPos = s11;
+                  s11 = peg$FAILED;
+                }
+              } else {
+                peg$currPos = s11;
+                s11 = peg$FAILED;
+              }
+              if (s11 === peg$FAILED) {
+                s11 = null;
+              }
+              peg$savedPos = s0;
+              s0 = peg$f8(s5, s6, s10, s11);
+            } else {
+              peg$currPos = s0;
+              s0 = peg$FAILED;
+            }
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseAlterAlert() {
+    let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9;
+
+    s0 = peg$currPos;
+    s1 = peg$parseALTER();
+    if (s1 !== peg$FAILED) {
+      s2 = peg$parse_();
+      s3 = peg$parseALERT();
+      if (s3 !== peg$FAILED) {
+        s4 = peg$parse_();
+        s5 = peg$parseIdent();
+        if (s5 !== peg$FAILED) {
+          s6 = peg$parse_();
+          s7 = peg$parseSET();
+          if (s7 !== peg$FAILED) {
+            s8 = peg$parse_();
+            s9 = peg$parseOptionList();
+            if (s9 !== peg$FAILED) {
+              peg$savedPos = s0;
+              s0 = peg$f9(s5, s9);
+            } else {
+              peg$currPos = s0;
+              s0 = peg$FAILED;
+            }
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseDropAlert() {
+    let s0, s1, s2, s3, s4, s5, s6;
+
+    s0 = peg$currPos;
+    s1 = peg$parseDROP();
+    if (s1 !== peg$FAILED) {
+      s2 = peg$parse_();
+      s3 = peg$parseALERT();
+      if (s3 !== peg$FAILED) {
+        s4 = peg$parse_();
+        s5 = peg$parseIfExists();
+        if (s5 === peg$FAILED) {
+          s5 = null;
+        }
+        s6 = peg$parseIdent();
+        if (s6 !== peg$FAILED) {
+          peg$savedPos = s0;
+          s0 = peg$f10(s5, s6);
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseAlertService() {
+    let s0, s1, s2, s3, s4, s5;
+
+    peg$silentFails++;
+    s0 = peg$currPos;
+    s1 = peg$currPos;
+    s2 = peg$currPos;
+    s3 = peg$parseIdentStart();
+    if (s3 !== peg$FAILED) {
+      s4 = [];
+      s5 = peg$parseIdentPart();
+      while (s5 !== peg$FAILED) {
+        s4.push(s5);
+        s5 = peg$parseIdentPart();
+      }
+      s3 = [s3, s4];
+      s2 = s3;
+    } else {
+      peg$currPos = s2;
+      s2 = peg$FAILED;
+    }
+    if (s2 !== peg$FAILED) {
+      s1 = input.substring(s1, peg$currPos);
+    } else {
+      s1 = s2;
+    }
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = peg$currPos;
+      s2 = peg$f11(s1);
+      if (s2) {
+        s2 = undefined;
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f12(s1);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+    peg$silentFails--;
+    if (s0 === peg$FAILED) {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e2); }
+    }
+
+    return s0;
+  }
+
   function peg$parseCreateMirror() {
     let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16, s17, s18, s19, s20, s21;
 
@@ -934,7 +1169,7 @@ function peg$parse(input, options) {
                       s21 = peg$parseOptionList();
                       if (s21 !== peg$FAILED) {
                         peg$savedPos = s17;
-                        s17 = peg$f7(s5, s6, s10, s14, s16, s21);
+                        s17 = peg$f13(s5, s6, s10, s14, s16, s21);
                       } else {
                         peg$currPos = s17;
                         s17 = peg$FAILED;
@@ -947,7 +1182,7 @@ function peg$parse(input, options) {
                       s17 = null;
                     }
                     peg$savedPos = s0;
-                    s0 = peg$f8(s5, s6, s10, s14, s16, s17);
+                    s0 = peg$f14(s5, s6, s10, s14, s16, s17);
                   } else {
                     peg$currPos = s0;
                     s0 = peg$FAILED;
@@ -1000,7 +1235,7 @@ function peg$parse(input, options) {
           s7 = peg$parseMappingList();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f9(s7);
+            s0 = peg$f15(s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -1025,7 +1260,7 @@ function peg$parse(input, options) {
         s3 = peg$parseSCHEMA();
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f10();
+          s0 = peg$f16();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1042,7 +1277,7 @@ function peg$parse(input, options) {
           s3 = peg$parseDollarString();
           if (s3 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f11();
+            s0 = peg$f17();
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -1082,7 +1317,7 @@ function peg$parse(input, options) {
                 s13 = peg$parseMappingList();
                 if (s13 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f12(s5, s13);
+                  s0 = peg$f18(s5, s13);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -1128,7 +1363,7 @@ function peg$parse(input, options) {
               s9 = peg$parseOptionList();
               if (s9 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f13(s5, s9);
+                s0 = peg$f19(s5, s9);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -1171,7 +1406,7 @@ function peg$parse(input, options) {
         s6 = peg$parseIdent();
         if (s6 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f14(s1, s5, s6);
+          s0 = peg$f20(s1, s5, s6);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1195,7 +1430,7 @@ function peg$parse(input, options) {
     s1 = peg$parseDROP();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f15();
+      s1 = peg$f21();
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -1203,7 +1438,7 @@ function peg$parse(input, options) {
       s1 = peg$parsePAUSE();
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f16();
+        s1 = peg$f22();
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -1211,7 +1446,7 @@ function peg$parse(input, options) {
         s1 = peg$parseRESUME();
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f17();
+          s1 = peg$f23();
         }
         s0 = s1;
         if (s0 === peg$FAILED) {
@@ -1219,7 +1454,7 @@ function peg$parse(input, options) {
           s1 = peg$parseRESYNC();
           if (s1 !== peg$FAILED) {
             peg$savedPos = s0;
-            s1 = peg$f18();
+            s1 = peg$f24();
           }
           s0 = s1;
         }
@@ -1238,7 +1473,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e2); }
+      if (peg$silentFails === 0) { peg$fail(peg$e3); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -1252,14 +1487,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s7 !== peg$FAILED) {
           s8 = peg$parse_();
           s9 = peg$parseMapping();
           if (s9 !== peg$FAILED) {
             peg$savedPos = s5;
-            s5 = peg$f19(s3, s9);
+            s5 = peg$f25(s3, s9);
           } else {
             peg$currPos = s5;
             s5 = peg$FAILED;
@@ -1277,14 +1512,14 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e3); }
+            if (peg$silentFails === 0) { peg$fail(peg$e4); }
           }
           if (s7 !== peg$FAILED) {
             s8 = peg$parse_();
             s9 = peg$parseMapping();
             if (s9 !== peg$FAILED) {
               peg$savedPos = s5;
-              s5 = peg$f19(s3, s9);
+              s5 = peg$f25(s3, s9);
             } else {
               peg$currPos = s5;
               s5 = peg$FAILED;
@@ -1301,7 +1536,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s7 !== peg$FAILED) {
           s6 = [s6, s7];
@@ -1319,11 +1554,11 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e4); }
+          if (peg$silentFails === 0) { peg$fail(peg$e5); }
         }
         if (s7 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f20(s3, s4);
+          s0 = peg$f26(s3, s4);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1354,14 +1589,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e5); }
+          if (peg$silentFails === 0) { peg$fail(peg$e6); }
         }
         if (s3 !== peg$FAILED) {
           s4 = peg$parse_();
           s5 = peg$parseMappingTarget();
           if (s5 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f21(s1, s5);
+            s0 = peg$f27(s1, s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -1388,7 +1623,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e6); }
+      if (peg$silentFails === 0) { peg$fail(peg$e7); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -1402,14 +1637,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s7 !== peg$FAILED) {
           s8 = peg$parse_();
           s9 = peg$parseMappingField();
           if (s9 !== peg$FAILED) {
             peg$savedPos = s5;
-            s5 = peg$f22(s3, s9);
+            s5 = peg$f28(s3, s9);
           } else {
             peg$currPos = s5;
             s5 = peg$FAILED;
@@ -1427,14 +1662,14 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e3); }
+            if (peg$silentFails === 0) { peg$fail(peg$e4); }
           }
           if (s7 !== peg$FAILED) {
             s8 = peg$parse_();
             s9 = peg$parseMappingField();
             if (s9 !== peg$FAILED) {
               peg$savedPos = s5;
-              s5 = peg$f22(s3, s9);
+              s5 = peg$f28(s3, s9);
             } else {
               peg$currPos = s5;
               s5 = peg$FAILED;
@@ -1451,7 +1686,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s7 !== peg$FAILED) {
           s6 = [s6, s7];
@@ -1469,11 +1704,11 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e7); }
+          if (peg$silentFails === 0) { peg$fail(peg$e8); }
         }
         if (s7 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f23(s3, s4);
+          s0 = peg$f29(s3, s4);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1502,14 +1737,14 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e5); }
+        if (peg$silentFails === 0) { peg$fail(peg$e6); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
         s5 = peg$parseQualifiedName();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f24(s5);
+          s0 = peg$f30(s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1532,14 +1767,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e5); }
+          if (peg$silentFails === 0) { peg$fail(peg$e6); }
         }
         if (s3 !== peg$FAILED) {
           s4 = peg$parse_();
           s5 = peg$parseMappingTarget();
           if (s5 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f25(s5);
+            s0 = peg$f31(s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -1562,14 +1797,14 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e5); }
+            if (peg$silentFails === 0) { peg$fail(peg$e6); }
           }
           if (s3 !== peg$FAILED) {
             s4 = peg$parse_();
             s5 = peg$parseIdent();
             if (s5 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f26(s5);
+              s0 = peg$f32(s5);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1592,14 +1827,14 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s3 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e5); }
+              if (peg$silentFails === 0) { peg$fail(peg$e6); }
             }
             if (s3 !== peg$FAILED) {
               s4 = peg$parse_();
               s5 = peg$parseIdentList();
               if (s5 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f27(s5);
+                s0 = peg$f33(s5);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -1622,14 +1857,14 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s3 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e5); }
+                if (peg$silentFails === 0) { peg$fail(peg$e6); }
               }
               if (s3 !== peg$FAILED) {
                 s4 = peg$parse_();
                 s5 = peg$parseColumnList();
                 if (s5 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f28(s5);
+                  s0 = peg$f34(s5);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -1657,7 +1892,7 @@ function peg$parse(input, options) {
     s1 = peg$parseStringLiteral();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f29(s1);
+      s1 = peg$f35(s1);
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -1665,7 +1900,7 @@ function peg$parse(input, options) {
       s1 = peg$parseQualifiedName();
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f30(s1);
+        s1 = peg$f36(s1);
       }
       s0 = s1;
     }
@@ -1686,14 +1921,14 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e8); }
+        if (peg$silentFails === 0) { peg$fail(peg$e9); }
       }
       if (s4 !== peg$FAILED) {
         s5 = peg$parse_();
         s6 = peg$parseIdent();
         if (s6 !== peg$FAILED) {
           peg$savedPos = s2;
-          s2 = peg$f31(s1, s6);
+          s2 = peg$f37(s1, s6);
         } else {
           peg$currPos = s2;
           s2 = peg$FAILED;
@@ -1706,7 +1941,7 @@ function peg$parse(input, options) {
         s2 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f32(s1, s2);
+      s0 = peg$f38(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1724,7 +1959,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e9); }
+      if (peg$silentFails === 0) { peg$fail(peg$e10); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -1739,14 +1974,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s8 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s8 !== peg$FAILED) {
           s9 = peg$parse_();
           s10 = peg$parseIdent();
           if (s10 !== peg$FAILED) {
             peg$savedPos = s6;
-            s6 = peg$f33(s4, s10);
+            s6 = peg$f39(s4, s10);
           } else {
             peg$currPos = s6;
             s6 = peg$FAILED;
@@ -1764,14 +1999,14 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s8 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e3); }
+            if (peg$silentFails === 0) { peg$fail(peg$e4); }
           }
           if (s8 !== peg$FAILED) {
             s9 = peg$parse_();
             s10 = peg$parseIdent();
             if (s10 !== peg$FAILED) {
               peg$savedPos = s6;
-              s6 = peg$f33(s4, s10);
+              s6 = peg$f39(s4, s10);
             } else {
               peg$currPos = s6;
               s6 = peg$FAILED;
@@ -1788,7 +2023,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s8 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s8 !== peg$FAILED) {
           s7 = [s7, s8];
@@ -1802,7 +2037,7 @@ function peg$parse(input, options) {
         }
         s7 = peg$parse_();
         peg$savedPos = s3;
-        s3 = peg$f34(s4, s5);
+        s3 = peg$f40(s4, s5);
       } else {
         peg$currPos = s3;
         s3 = peg$FAILED;
@@ -1815,11 +2050,11 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e10); }
+        if (peg$silentFails === 0) { peg$fail(peg$e11); }
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f35(s3);
+        s0 = peg$f41(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1841,7 +2076,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e9); }
+      if (peg$silentFails === 0) { peg$fail(peg$e10); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -1856,14 +2091,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s8 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s8 !== peg$FAILED) {
           s9 = peg$parse_();
           s10 = peg$parseColumnOrder();
           if (s10 !== peg$FAILED) {
             peg$savedPos = s6;
-            s6 = peg$f36(s4, s10);
+            s6 = peg$f42(s4, s10);
           } else {
             peg$currPos = s6;
             s6 = peg$FAILED;
@@ -1881,14 +2116,14 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s8 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e3); }
+            if (peg$silentFails === 0) { peg$fail(peg$e4); }
           }
           if (s8 !== peg$FAILED) {
             s9 = peg$parse_();
             s10 = peg$parseColumnOrder();
             if (s10 !== peg$FAILED) {
               peg$savedPos = s6;
-              s6 = peg$f36(s4, s10);
+              s6 = peg$f42(s4, s10);
             } else {
               peg$currPos = s6;
               s6 = peg$FAILED;
@@ -1905,7 +2140,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s8 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s8 !== peg$FAILED) {
           s7 = [s7, s8];
@@ -1919,7 +2154,7 @@ function peg$parse(input, options) {
         }
         s7 = peg$parse_();
         peg$savedPos = s3;
-        s3 = peg$f37(s4, s5);
+        s3 = peg$f43(s4, s5);
       } else {
         peg$currPos = s3;
         s3 = peg$FAILED;
@@ -1932,11 +2167,11 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e10); }
+        if (peg$silentFails === 0) { peg$fail(peg$e11); }
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f38(s3);
+        s0 = peg$f44(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1958,7 +2193,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e6); }
+      if (peg$silentFails === 0) { peg$fail(peg$e7); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -1972,14 +2207,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s7 !== peg$FAILED) {
           s8 = peg$parse_();
           s9 = peg$parseColumnField();
           if (s9 !== peg$FAILED) {
             peg$savedPos = s5;
-            s5 = peg$f39(s3, s9);
+            s5 = peg$f45(s3, s9);
           } else {
             peg$currPos = s5;
             s5 = peg$FAILED;
@@ -1997,14 +2232,14 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e3); }
+            if (peg$silentFails === 0) { peg$fail(peg$e4); }
           }
           if (s7 !== peg$FAILED) {
             s8 = peg$parse_();
             s9 = peg$parseColumnField();
             if (s9 !== peg$FAILED) {
               peg$savedPos = s5;
-              s5 = peg$f39(s3, s9);
+              s5 = peg$f45(s3, s9);
             } else {
               peg$currPos = s5;
               s5 = peg$FAILED;
@@ -2021,7 +2256,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s7 !== peg$FAILED) {
           s6 = [s6, s7];
@@ -2039,11 +2274,11 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e7); }
+          if (peg$silentFails === 0) { peg$fail(peg$e8); }
         }
         if (s7 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f40(s3, s4);
+          s0 = peg$f46(s3, s4);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2072,14 +2307,14 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e5); }
+        if (peg$silentFails === 0) { peg$fail(peg$e6); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
         s5 = peg$parseIdent();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f41(s5);
+          s0 = peg$f47(s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2102,14 +2337,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e5); }
+          if (peg$silentFails === 0) { peg$fail(peg$e6); }
         }
         if (s3 !== peg$FAILED) {
           s4 = peg$parse_();
           s5 = peg$parseInteger();
           if (s5 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f42(s5);
+            s0 = peg$f48(s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -2137,7 +2372,7 @@ function peg$parse(input, options) {
       s3 = peg$parseMIRRORS();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f43();
+        s0 = peg$f49();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2154,7 +2389,7 @@ function peg$parse(input, options) {
         s3 = peg$parsePEERS();
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f44();
+          s0 = peg$f50();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2168,13 +2403,34 @@ function peg$parse(input, options) {
         s1 = peg$parseSHOW();
         if (s1 !== peg$FAILED) {
           s2 = peg$parse_();
-          s3 = peg$parseMIRROR();
+          s3 = peg$parseALERTS();
           if (s3 !== peg$FAILED) {
-            s4 = peg$parse_();
-            s5 = peg$parseIdent();
-            if (s5 !== peg$FAILED) {
-              peg$savedPos = s0;
-              s0 = peg$f45(s5);
+            peg$savedPos = s0;
+            s0 = peg$f51();
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+        if (s0 === peg$FAILED) {
+          s0 = peg$currPos;
+          s1 = peg$parseSHOW();
+          if (s1 !== peg$FAILED) {
+            s2 = peg$parse_();
+            s3 = peg$parseMIRROR();
+            if (s3 !== peg$FAILED) {
+              s4 = peg$parse_();
+              s5 = peg$parseIdent();
+              if (s5 !== peg$FAILED) {
+                peg$savedPos = s0;
+                s0 = peg$f52(s5);
+              } else {
+                peg$currPos = s0;
+                s0 = peg$FAILED;
+              }
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -2183,9 +2439,6 @@ function peg$parse(input, options) {
             peg$currPos = s0;
             s0 = peg$FAILED;
           }
-        } else {
-          peg$currPos = s0;
-          s0 = peg$FAILED;
         }
       }
     }
@@ -2208,7 +2461,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e2); }
+          if (peg$silentFails === 0) { peg$fail(peg$e3); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$parse_();
@@ -2223,11 +2476,11 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s9 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e4); }
+              if (peg$silentFails === 0) { peg$fail(peg$e5); }
             }
             if (s9 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f46(s3, s7);
+              s0 = peg$f53(s3, s7);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -2316,7 +2569,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e2); }
+      if (peg$silentFails === 0) { peg$fail(peg$e3); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -2330,14 +2583,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         if (s7 !== peg$FAILED) {
           s8 = peg$parse_();
           s9 = peg$parseOption();
           if (s9 !== peg$FAILED) {
             peg$savedPos = s5;
-            s5 = peg$f47(s3, s9);
+            s5 = peg$f54(s3, s9);
           } else {
             peg$currPos = s5;
             s5 = peg$FAILED;
@@ -2355,14 +2608,14 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e3); }
+            if (peg$silentFails === 0) { peg$fail(peg$e4); }
           }
           if (s7 !== peg$FAILED) {
             s8 = peg$parse_();
             s9 = peg$parseOption();
             if (s9 !== peg$FAILED) {
               peg$savedPos = s5;
-              s5 = peg$f47(s3, s9);
+              s5 = peg$f54(s3, s9);
             } else {
               peg$currPos = s5;
               s5 = peg$FAILED;
@@ -2378,11 +2631,11 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e4); }
+          if (peg$silentFails === 0) { peg$fail(peg$e5); }
         }
         if (s6 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f48(s3, s4);
+          s0 = peg$f55(s3, s4);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2411,14 +2664,14 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e11); }
+        if (peg$silentFails === 0) { peg$fail(peg$e12); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
         s5 = peg$parseOptionValue();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f49(s1, s5);
+          s0 = peg$f56(s1, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2436,13 +2689,184 @@ function peg$parse(input, options) {
   }
 
   function peg$parseOptionValue() {
+    let s0;
+
+    s0 = peg$parseListValue();
+    if (s0 === peg$FAILED) {
+      s0 = peg$parseScalarValue();
+    }
+
+    return s0;
+  }
+
+  function peg$parseListValue() {
+    let s0, s1, s2, s3, s4, s5;
+
+    s0 = peg$currPos;
+    if (input.charCodeAt(peg$currPos) === 40) {
+      s1 = peg$c1;
+      peg$currPos++;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e3); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$parse_();
+      s3 = peg$parseListItems();
+      if (s3 === peg$FAILED) {
+        s3 = null;
+      }
+      s4 = peg$parse_();
+      if (input.charCodeAt(peg$currPos) === 41) {
+        s5 = peg$c3;
+        peg$currPos++;
+      } else {
+        s5 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e5); }
+      }
+      if (s5 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f57(s3);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+    if (s0 === peg$FAILED) {
+      s0 = peg$currPos;
+      if (input.charCodeAt(peg$currPos) === 91) {
+        s1 = peg$c8;
+        peg$currPos++;
+      } else {
+        s1 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e10); }
+      }
+      if (s1 !== peg$FAILED) {
+        s2 = peg$parse_();
+        s3 = peg$parseListItems();
+        if (s3 === peg$FAILED) {
+          s3 = null;
+        }
+        s4 = peg$parse_();
+        if (input.charCodeAt(peg$currPos) === 93) {
+          s5 = peg$c9;
+          peg$currPos++;
+        } else {
+          s5 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e11); }
+        }
+        if (s5 !== peg$FAILED) {
+          peg$savedPos = s0;
+          s0 = peg$f58(s3);
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    }
+
+    return s0;
+  }
+
+  function peg$parseListItems() {
+    let s0, s1, s2, s3, s4, s5, s6, s7;
+
+    s0 = peg$currPos;
+    s1 = peg$parseScalarValue();
+    if (s1 !== peg$FAILED) {
+      s2 = [];
+      s3 = peg$currPos;
+      s4 = peg$parse_();
+      if (input.charCodeAt(peg$currPos) === 44) {
+        s5 = peg$c2;
+        peg$currPos++;
+      } else {
+        s5 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e4); }
+      }
+      if (s5 !== peg$FAILED) {
+        s6 = peg$parse_();
+        s7 = peg$parseScalarValue();
+        if (s7 !== peg$FAILED) {
+          peg$savedPos = s3;
+          s3 = peg$f59(s1, s7);
+        } else {
+          peg$currPos = s3;
+          s3 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s3;
+        s3 = peg$FAILED;
+      }
+      while (s3 !== peg$FAILED) {
+        s2.push(s3);
+        s3 = peg$currPos;
+        s4 = peg$parse_();
+        if (input.charCodeAt(peg$currPos) === 44) {
+          s5 = peg$c2;
+          peg$currPos++;
+        } else {
+          s5 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
+        }
+        if (s5 !== peg$FAILED) {
+          s6 = peg$parse_();
+          s7 = peg$parseScalarValue();
+          if (s7 !== peg$FAILED) {
+            peg$savedPos = s3;
+            s3 = peg$f59(s1, s7);
+          } else {
+            peg$currPos = s3;
+            s3 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s3;
+          s3 = peg$FAILED;
+        }
+      }
+      s3 = peg$currPos;
+      s4 = peg$parse_();
+      if (input.charCodeAt(peg$currPos) === 44) {
+        s5 = peg$c2;
+        peg$currPos++;
+      } else {
+        s5 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e4); }
+      }
+      if (s5 !== peg$FAILED) {
+        s4 = [s4, s5];
+        s3 = s4;
+      } else {
+        peg$currPos = s3;
+        s3 = peg$FAILED;
+      }
+      if (s3 === peg$FAILED) {
+        s3 = null;
+      }
+      peg$savedPos = s0;
+      s0 = peg$f60(s1, s2);
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseScalarValue() {
     let s0, s1;
 
     s0 = peg$currPos;
     s1 = peg$parseStringLiteral();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f50(s1);
+      s1 = peg$f61(s1);
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -2450,7 +2874,7 @@ function peg$parse(input, options) {
       s1 = peg$parseNumber();
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f51(s1);
+        s1 = peg$f62(s1);
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -2458,7 +2882,7 @@ function peg$parse(input, options) {
         s1 = peg$parseWord();
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f52(s1);
+          s1 = peg$f63(s1);
         }
         s0 = s1;
       }
@@ -2477,7 +2901,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e13); }
+      if (peg$silentFails === 0) { peg$fail(peg$e14); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -2487,11 +2911,11 @@ function peg$parse(input, options) {
         peg$currPos += 2;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e14); }
+        if (peg$silentFails === 0) { peg$fail(peg$e15); }
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s3;
-        s4 = peg$f53();
+        s4 = peg$f64();
       }
       s3 = s4;
       if (s3 === peg$FAILED) {
@@ -2500,7 +2924,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e15); }
+          if (peg$silentFails === 0) { peg$fail(peg$e16); }
         }
       }
       if (s3 !== peg$FAILED) {
@@ -2512,11 +2936,11 @@ function peg$parse(input, options) {
             peg$currPos += 2;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e14); }
+            if (peg$silentFails === 0) { peg$fail(peg$e15); }
           }
           if (s4 !== peg$FAILED) {
             peg$savedPos = s3;
-            s4 = peg$f53();
+            s4 = peg$f64();
           }
           s3 = s4;
           if (s3 === peg$FAILED) {
@@ -2525,7 +2949,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s3 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e15); }
+              if (peg$silentFails === 0) { peg$fail(peg$e16); }
             }
           }
         }
@@ -2538,11 +2962,11 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e13); }
+          if (peg$silentFails === 0) { peg$fail(peg$e14); }
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f54(s2);
+          s0 = peg$f65(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2580,14 +3004,14 @@ function peg$parse(input, options) {
       }
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f55(s1);
+        s1 = peg$f66(s1);
       }
       s0 = s1;
     }
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e12); }
+      if (peg$silentFails === 0) { peg$fail(peg$e13); }
     }
 
     return s0;
@@ -2603,7 +3027,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e17); }
+      if (peg$silentFails === 0) { peg$fail(peg$e18); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -2613,11 +3037,11 @@ function peg$parse(input, options) {
         peg$currPos += 2;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e18); }
+        if (peg$silentFails === 0) { peg$fail(peg$e19); }
       }
       if (s4 !== peg$FAILED) {
         peg$savedPos = s3;
-        s4 = peg$f56();
+        s4 = peg$f67();
       }
       s3 = s4;
       if (s3 === peg$FAILED) {
@@ -2626,7 +3050,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e19); }
+          if (peg$silentFails === 0) { peg$fail(peg$e20); }
         }
       }
       while (s3 !== peg$FAILED) {
@@ -2637,11 +3061,11 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e18); }
+          if (peg$silentFails === 0) { peg$fail(peg$e19); }
         }
         if (s4 !== peg$FAILED) {
           peg$savedPos = s3;
-          s4 = peg$f56();
+          s4 = peg$f67();
         }
         s3 = s4;
         if (s3 === peg$FAILED) {
@@ -2650,7 +3074,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e19); }
+            if (peg$silentFails === 0) { peg$fail(peg$e20); }
           }
         }
       }
@@ -2659,11 +3083,11 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e17); }
+        if (peg$silentFails === 0) { peg$fail(peg$e18); }
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f57(s2);
+        s0 = peg$f68(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2675,7 +3099,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e16); }
+      if (peg$silentFails === 0) { peg$fail(peg$e17); }
     }
 
     return s0;
@@ -2691,7 +3115,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e21); }
+      if (peg$silentFails === 0) { peg$fail(peg$e22); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -2705,7 +3129,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e21); }
+        if (peg$silentFails === 0) { peg$fail(peg$e22); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$currPos;
@@ -2719,7 +3143,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s9 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e21); }
+          if (peg$silentFails === 0) { peg$fail(peg$e22); }
         }
         if (s9 !== peg$FAILED) {
           s10 = peg$currPos;
@@ -2733,11 +3157,11 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s11 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e21); }
+            if (peg$silentFails === 0) { peg$fail(peg$e22); }
           }
           if (s11 !== peg$FAILED) {
             peg$savedPos = peg$currPos;
-            s12 = peg$f58(s2, s10);
+            s12 = peg$f69(s2, s10);
             if (s12) {
               s12 = undefined;
             } else {
@@ -2771,7 +3195,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s8 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e22); }
+            if (peg$silentFails === 0) { peg$fail(peg$e23); }
           }
           if (s8 !== peg$FAILED) {
             s7 = [s7, s8];
@@ -2795,7 +3219,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s9 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e21); }
+            if (peg$silentFails === 0) { peg$fail(peg$e22); }
           }
           if (s9 !== peg$FAILED) {
             s10 = peg$currPos;
@@ -2809,11 +3233,11 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s11 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e21); }
+              if (peg$silentFails === 0) { peg$fail(peg$e22); }
             }
             if (s11 !== peg$FAILED) {
               peg$savedPos = peg$currPos;
-              s12 = peg$f58(s2, s10);
+              s12 = peg$f69(s2, s10);
               if (s12) {
                 s12 = undefined;
               } else {
@@ -2847,7 +3271,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s8 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e22); }
+              if (peg$silentFails === 0) { peg$fail(peg$e23); }
             }
             if (s8 !== peg$FAILED) {
               s7 = [s7, s8];
@@ -2867,7 +3291,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e21); }
+          if (peg$silentFails === 0) { peg$fail(peg$e22); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$currPos;
@@ -2881,11 +3305,11 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e21); }
+            if (peg$silentFails === 0) { peg$fail(peg$e22); }
           }
           if (s7 !== peg$FAILED) {
             peg$savedPos = peg$currPos;
-            s8 = peg$f59(s2, s4, s6);
+            s8 = peg$f70(s2, s4, s6);
             if (s8) {
               s8 = undefined;
             } else {
@@ -2893,7 +3317,7 @@ function peg$parse(input, options) {
             }
             if (s8 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f60(s2, s4, s6);
+              s0 = peg$f71(s2, s4, s6);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -2917,7 +3341,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e20); }
+      if (peg$silentFails === 0) { peg$fail(peg$e21); }
     }
 
     return s0;
@@ -2932,7 +3356,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e23); }
+      if (peg$silentFails === 0) { peg$fail(peg$e24); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -2941,7 +3365,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e24); }
+        if (peg$silentFails === 0) { peg$fail(peg$e25); }
       }
       while (s3 !== peg$FAILED) {
         s2.push(s3);
@@ -2950,7 +3374,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          if (peg$silentFails === 0) { peg$fail(peg$e25); }
         }
       }
       s1 = [s1, s2];
@@ -2975,7 +3399,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e26); }
+      if (peg$silentFails === 0) { peg$fail(peg$e27); }
     }
     if (s3 === peg$FAILED) {
       s3 = null;
@@ -2986,7 +3410,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s5 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e27); }
+      if (peg$silentFails === 0) { peg$fail(peg$e28); }
     }
     if (s5 !== peg$FAILED) {
       while (s5 !== peg$FAILED) {
@@ -2996,7 +3420,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e27); }
+          if (peg$silentFails === 0) { peg$fail(peg$e28); }
         }
       }
     } else {
@@ -3009,7 +3433,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s6 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e8); }
+        if (peg$silentFails === 0) { peg$fail(peg$e9); }
       }
       if (s6 !== peg$FAILED) {
         s7 = [];
@@ -3018,7 +3442,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s8 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e27); }
+          if (peg$silentFails === 0) { peg$fail(peg$e28); }
         }
         if (s8 !== peg$FAILED) {
           while (s8 !== peg$FAILED) {
@@ -3028,7 +3452,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s8 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e27); }
+              if (peg$silentFails === 0) { peg$fail(peg$e28); }
             }
           }
         } else {
@@ -3072,7 +3496,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f61(s1);
+        s0 = peg$f72(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3084,7 +3508,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e25); }
+      if (peg$silentFails === 0) { peg$fail(peg$e26); }
     }
 
     return s0;
@@ -3102,7 +3526,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e27); }
+      if (peg$silentFails === 0) { peg$fail(peg$e28); }
     }
     if (s3 !== peg$FAILED) {
       while (s3 !== peg$FAILED) {
@@ -3112,7 +3536,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e27); }
+          if (peg$silentFails === 0) { peg$fail(peg$e28); }
         }
       }
     } else {
@@ -3136,7 +3560,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f62(s1);
+        s0 = peg$f73(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -3148,7 +3572,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e28); }
+      if (peg$silentFails === 0) { peg$fail(peg$e29); }
     }
 
     return s0;
@@ -3175,7 +3599,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s6 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e30); }
+        if (peg$silentFails === 0) { peg$fail(peg$e31); }
       }
       if (s6 !== peg$FAILED) {
         s7 = [];
@@ -3207,7 +3631,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e30); }
+          if (peg$silentFails === 0) { peg$fail(peg$e31); }
         }
         if (s6 !== peg$FAILED) {
           s7 = [];
@@ -3246,7 +3670,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e29); }
+      if (peg$silentFails === 0) { peg$fail(peg$e30); }
     }
 
     return s0;
@@ -3260,7 +3684,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e23); }
+      if (peg$silentFails === 0) { peg$fail(peg$e24); }
     }
 
     return s0;
@@ -3274,7 +3698,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e31); }
+      if (peg$silentFails === 0) { peg$fail(peg$e32); }
     }
 
     return s0;
@@ -3290,7 +3714,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e32); }
+      if (peg$silentFails === 0) { peg$fail(peg$e33); }
     }
     if (s1 === peg$FAILED) {
       s1 = peg$parseComment();
@@ -3302,7 +3726,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e32); }
+        if (peg$silentFails === 0) { peg$fail(peg$e33); }
       }
       if (s1 === peg$FAILED) {
         s1 = peg$parseComment();
@@ -3322,7 +3746,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e33); }
+      if (peg$silentFails === 0) { peg$fail(peg$e34); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -3331,7 +3755,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e34); }
+        if (peg$silentFails === 0) { peg$fail(peg$e35); }
       }
       while (s3 !== peg$FAILED) {
         s2.push(s3);
@@ -3340,7 +3764,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e34); }
+          if (peg$silentFails === 0) { peg$fail(peg$e35); }
         }
       }
       s1 = [s1, s2];
@@ -3356,7 +3780,7 @@ function peg$parse(input, options) {
         peg$currPos += 2;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e35); }
+        if (peg$silentFails === 0) { peg$fail(peg$e36); }
       }
       if (s1 !== peg$FAILED) {
         s2 = [];
@@ -3370,7 +3794,7 @@ function peg$parse(input, options) {
             peg$currPos += 2;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e36); }
+            if (peg$silentFails === 0) { peg$fail(peg$e37); }
           }
           peg$silentFails--;
           if (s5 === peg$FAILED) {
@@ -3385,7 +3809,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e22); }
+              if (peg$silentFails === 0) { peg$fail(peg$e23); }
             }
             if (s5 !== peg$FAILED) {
               s4 = [s4, s5];
@@ -3411,7 +3835,7 @@ function peg$parse(input, options) {
               peg$currPos += 2;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e36); }
+              if (peg$silentFails === 0) { peg$fail(peg$e37); }
             }
             peg$silentFails--;
             if (s5 === peg$FAILED) {
@@ -3426,7 +3850,7 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s5 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e22); }
+                if (peg$silentFails === 0) { peg$fail(peg$e23); }
               }
               if (s5 !== peg$FAILED) {
                 s4 = [s4, s5];
@@ -3446,7 +3870,7 @@ function peg$parse(input, options) {
           peg$currPos += 2;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e36); }
+          if (peg$silentFails === 0) { peg$fail(peg$e37); }
         }
         if (s3 !== peg$FAILED) {
           s1 = [s1, s2, s3];
@@ -3474,7 +3898,7 @@ function peg$parse(input, options) {
       peg$currPos += (3);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e38); }
+      if (peg$silentFails === 0) { peg$fail(peg$e39); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3501,7 +3925,93 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e37); }
+      if (peg$silentFails === 0) { peg$fail(peg$e38); }
+    }
+
+    return s0;
+  }
+
+  function peg$parseALERT() {
+    let s0, s1, s2, s3;
+
+    peg$silentFails++;
+    s0 = peg$currPos;
+    s1 = input.substr(peg$currPos, 5);
+    if (s1.toLowerCase() === peg$c21) {
+      peg$currPos += (5);
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e41); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseIdentPart();
+      peg$silentFails--;
+      if (s3 === peg$FAILED) {
+        s2 = undefined;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        s1 = [s1, s2];
+        s0 = s1;
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+    peg$silentFails--;
+    if (s0 === peg$FAILED) {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e40); }
+    }
+
+    return s0;
+  }
+
+  function peg$parseALERTS() {
+    let s0, s1, s2, s3;
+
+    peg$silentFails++;
+    s0 = peg$currPos;
+    s1 = input.substr(peg$currPos, 6);
+    if (s1.toLowerCase() === peg$c22) {
+      peg$currPos += (6);
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e43); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseIdentPart();
+      peg$silentFails--;
+      if (s3 === peg$FAILED) {
+        s2 = undefined;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        s1 = [s1, s2];
+        s0 = s1;
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+    peg$silentFails--;
+    if (s0 === peg$FAILED) {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e42); }
     }
 
     return s0;
@@ -3513,11 +4023,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 5);
-    if (s1.toLowerCase() === peg$c21) {
+    if (s1.toLowerCase() === peg$c23) {
       peg$currPos += (5);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e40); }
+      if (peg$silentFails === 0) { peg$fail(peg$e45); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3544,7 +4054,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e39); }
+      if (peg$silentFails === 0) { peg$fail(peg$e44); }
     }
 
     return s0;
@@ -3556,11 +4066,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 7);
-    if (s1.toLowerCase() === peg$c22) {
+    if (s1.toLowerCase() === peg$c24) {
       peg$currPos += (7);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e42); }
+      if (peg$silentFails === 0) { peg$fail(peg$e47); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3587,7 +4097,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e41); }
+      if (peg$silentFails === 0) { peg$fail(peg$e46); }
     }
 
     return s0;
@@ -3599,11 +4109,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 6);
-    if (s1.toLowerCase() === peg$c23) {
+    if (s1.toLowerCase() === peg$c25) {
       peg$currPos += (6);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e44); }
+      if (peg$silentFails === 0) { peg$fail(peg$e49); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3630,7 +4140,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e43); }
+      if (peg$silentFails === 0) { peg$fail(peg$e48); }
     }
 
     return s0;
@@ -3642,11 +4152,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 4);
-    if (s1.toLowerCase() === peg$c24) {
+    if (s1.toLowerCase() === peg$c26) {
       peg$currPos += (4);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e46); }
+      if (peg$silentFails === 0) { peg$fail(peg$e51); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3673,7 +4183,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e45); }
+      if (peg$silentFails === 0) { peg$fail(peg$e50); }
     }
 
     return s0;
@@ -3685,11 +4195,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 7);
-    if (s1.toLowerCase() === peg$c25) {
+    if (s1.toLowerCase() === peg$c27) {
       peg$currPos += (7);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e48); }
+      if (peg$silentFails === 0) { peg$fail(peg$e53); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3716,7 +4226,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e47); }
+      if (peg$silentFails === 0) { peg$fail(peg$e52); }
     }
 
     return s0;
@@ -3728,11 +4238,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 7);
-    if (s1.toLowerCase() === peg$c26) {
+    if (s1.toLowerCase() === peg$c28) {
       peg$currPos += (7);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e50); }
+      if (peg$silentFails === 0) { peg$fail(peg$e55); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3759,7 +4269,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e49); }
+      if (peg$silentFails === 0) { peg$fail(peg$e54); }
     }
 
     return s0;
@@ -3771,11 +4281,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 6);
-    if (s1.toLowerCase() === peg$c27) {
+    if (s1.toLowerCase() === peg$c29) {
       peg$currPos += (6);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e52); }
+      if (peg$silentFails === 0) { peg$fail(peg$e57); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3802,7 +4312,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e51); }
+      if (peg$silentFails === 0) { peg$fail(peg$e56); }
     }
 
     return s0;
@@ -3814,11 +4324,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 3);
-    if (s1.toLowerCase() === peg$c28) {
+    if (s1.toLowerCase() === peg$c30) {
       peg$currPos += (3);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e54); }
+      if (peg$silentFails === 0) { peg$fail(peg$e59); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3845,7 +4355,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e53); }
+      if (peg$silentFails === 0) { peg$fail(peg$e58); }
     }
 
     return s0;
@@ -3857,11 +4367,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 4);
-    if (s1.toLowerCase() === peg$c29) {
+    if (s1.toLowerCase() === peg$c31) {
       peg$currPos += (4);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e56); }
+      if (peg$silentFails === 0) { peg$fail(peg$e61); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3888,7 +4398,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e55); }
+      if (peg$silentFails === 0) { peg$fail(peg$e60); }
     }
 
     return s0;
@@ -3900,11 +4410,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 2);
-    if (s1.toLowerCase() === peg$c30) {
+    if (s1.toLowerCase() === peg$c32) {
       peg$currPos += (2);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e58); }
+      if (peg$silentFails === 0) { peg$fail(peg$e63); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3931,7 +4441,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e57); }
+      if (peg$silentFails === 0) { peg$fail(peg$e62); }
     }
 
     return s0;
@@ -3943,11 +4453,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 3);
-    if (s1.toLowerCase() === peg$c31) {
+    if (s1.toLowerCase() === peg$c33) {
       peg$currPos += (3);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e60); }
+      if (peg$silentFails === 0) { peg$fail(peg$e65); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3974,7 +4484,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e59); }
+      if (peg$silentFails === 0) { peg$fail(peg$e64); }
     }
 
     return s0;
@@ -3986,11 +4496,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 7);
-    if (s1.toLowerCase() === peg$c32) {
+    if (s1.toLowerCase() === peg$c34) {
       peg$currPos += (7);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e62); }
+      if (peg$silentFails === 0) { peg$fail(peg$e67); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4017,7 +4527,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e61); }
+      if (peg$silentFails === 0) { peg$fail(peg$e66); }
     }
 
     return s0;
@@ -4029,11 +4539,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 6);
-    if (s1.toLowerCase() === peg$c33) {
+    if (s1.toLowerCase() === peg$c35) {
       peg$currPos += (6);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e64); }
+      if (peg$silentFails === 0) { peg$fail(peg$e69); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4060,7 +4570,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e63); }
+      if (peg$silentFails === 0) { peg$fail(peg$e68); }
     }
 
     return s0;
@@ -4072,11 +4582,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 7);
-    if (s1.toLowerCase() === peg$c34) {
+    if (s1.toLowerCase() === peg$c36) {
       peg$currPos += (7);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e66); }
+      if (peg$silentFails === 0) { peg$fail(peg$e71); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4103,7 +4613,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e65); }
+      if (peg$silentFails === 0) { peg$fail(peg$e70); }
     }
 
     return s0;
@@ -4115,11 +4625,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 4);
-    if (s1.toLowerCase() === peg$c35) {
+    if (s1.toLowerCase() === peg$c37) {
       peg$currPos += (4);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e68); }
+      if (peg$silentFails === 0) { peg$fail(peg$e73); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4146,7 +4656,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e67); }
+      if (peg$silentFails === 0) { peg$fail(peg$e72); }
     }
 
     return s0;
@@ -4158,11 +4668,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 3);
-    if (s1.toLowerCase() === peg$c36) {
+    if (s1.toLowerCase() === peg$c38) {
       peg$currPos += (3);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e70); }
+      if (peg$silentFails === 0) { peg$fail(peg$e75); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4189,7 +4699,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e69); }
+      if (peg$silentFails === 0) { peg$fail(peg$e74); }
     }
 
     return s0;
@@ -4201,11 +4711,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 2);
-    if (s1.toLowerCase() === peg$c37) {
+    if (s1.toLowerCase() === peg$c39) {
       peg$currPos += (2);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e72); }
+      if (peg$silentFails === 0) { peg$fail(peg$e77); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4232,7 +4742,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e71); }
+      if (peg$silentFails === 0) { peg$fail(peg$e76); }
     }
 
     return s0;
@@ -4244,11 +4754,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 8);
-    if (s1.toLowerCase() === peg$c38) {
+    if (s1.toLowerCase() === peg$c40) {
       peg$currPos += (8);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e74); }
+      if (peg$silentFails === 0) { peg$fail(peg$e79); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4275,7 +4785,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e73); }
+      if (peg$silentFails === 0) { peg$fail(peg$e78); }
     }
 
     return s0;
@@ -4287,11 +4797,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 5);
-    if (s1.toLowerCase() === peg$c39) {
+    if (s1.toLowerCase() === peg$c41) {
       peg$currPos += (5);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e76); }
+      if (peg$silentFails === 0) { peg$fail(peg$e81); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4318,7 +4828,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e75); }
+      if (peg$silentFails === 0) { peg$fail(peg$e80); }
     }
 
     return s0;
@@ -4330,11 +4840,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 4);
-    if (s1.toLowerCase() === peg$c40) {
+    if (s1.toLowerCase() === peg$c42) {
       peg$currPos += (4);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e78); }
+      if (peg$silentFails === 0) { peg$fail(peg$e83); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4361,7 +4871,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e77); }
+      if (peg$silentFails === 0) { peg$fail(peg$e82); }
     }
 
     return s0;
@@ -4373,11 +4883,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 5);
-    if (s1.toLowerCase() === peg$c41) {
+    if (s1.toLowerCase() === peg$c43) {
       peg$currPos += (5);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e80); }
+      if (peg$silentFails === 0) { peg$fail(peg$e85); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4404,7 +4914,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e79); }
+      if (peg$silentFails === 0) { peg$fail(peg$e84); }
     }
 
     return s0;
@@ -4416,11 +4926,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 7);
-    if (s1.toLowerCase() === peg$c42) {
+    if (s1.toLowerCase() === peg$c44) {
       peg$currPos += (7);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e82); }
+      if (peg$silentFails === 0) { peg$fail(peg$e87); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4447,7 +4957,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e81); }
+      if (peg$silentFails === 0) { peg$fail(peg$e86); }
     }
 
     return s0;
@@ -4459,11 +4969,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 6);
-    if (s1.toLowerCase() === peg$c43) {
+    if (s1.toLowerCase() === peg$c45) {
       peg$currPos += (6);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e84); }
+      if (peg$silentFails === 0) { peg$fail(peg$e89); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4490,7 +5000,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e83); }
+      if (peg$silentFails === 0) { peg$fail(peg$e88); }
     }
 
     return s0;
@@ -4502,11 +5012,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 6);
-    if (s1.toLowerCase() === peg$c44) {
+    if (s1.toLowerCase() === peg$c46) {
       peg$currPos += (6);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e86); }
+      if (peg$silentFails === 0) { peg$fail(peg$e91); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4533,7 +5043,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e85); }
+      if (peg$silentFails === 0) { peg$fail(peg$e90); }
     }
 
     return s0;
@@ -4545,11 +5055,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 6);
-    if (s1.toLowerCase() === peg$c45) {
+    if (s1.toLowerCase() === peg$c47) {
       peg$currPos += (6);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e88); }
+      if (peg$silentFails === 0) { peg$fail(peg$e93); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4576,7 +5086,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e87); }
+      if (peg$silentFails === 0) { peg$fail(peg$e92); }
     }
 
     return s0;
@@ -4588,11 +5098,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 3);
-    if (s1.toLowerCase() === peg$c46) {
+    if (s1.toLowerCase() === peg$c48) {
       peg$currPos += (3);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e90); }
+      if (peg$silentFails === 0) { peg$fail(peg$e95); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4619,7 +5129,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e89); }
+      if (peg$silentFails === 0) { peg$fail(peg$e94); }
     }
 
     return s0;
@@ -4631,11 +5141,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 4);
-    if (s1.toLowerCase() === peg$c47) {
+    if (s1.toLowerCase() === peg$c49) {
       peg$currPos += (4);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e92); }
+      if (peg$silentFails === 0) { peg$fail(peg$e97); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4662,7 +5172,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e91); }
+      if (peg$silentFails === 0) { peg$fail(peg$e96); }
     }
 
     return s0;
@@ -4674,11 +5184,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 5);
-    if (s1.toLowerCase() === peg$c48) {
+    if (s1.toLowerCase() === peg$c50) {
       peg$currPos += (5);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e94); }
+      if (peg$silentFails === 0) { peg$fail(peg$e99); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4705,7 +5215,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e93); }
+      if (peg$silentFails === 0) { peg$fail(peg$e98); }
     }
 
     return s0;
@@ -4717,11 +5227,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 2);
-    if (s1.toLowerCase() === peg$c49) {
+    if (s1.toLowerCase() === peg$c51) {
       peg$currPos += (2);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e96); }
+      if (peg$silentFails === 0) { peg$fail(peg$e101); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4748,7 +5258,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e95); }
+      if (peg$silentFails === 0) { peg$fail(peg$e100); }
     }
 
     return s0;
@@ -4760,11 +5270,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     s1 = input.substr(peg$currPos, 4);
-    if (s1.toLowerCase() === peg$c50) {
+    if (s1.toLowerCase() === peg$c52) {
       peg$currPos += (4);
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e98); }
+      if (peg$silentFails === 0) { peg$fail(peg$e103); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -4791,7 +5301,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e97); }
+      if (peg$silentFails === 0) { peg$fail(peg$e102); }
     }
 
     return s0;

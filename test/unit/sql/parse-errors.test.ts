@@ -49,6 +49,21 @@ describe('malformed extension statements', () => {
         hint: /POSTGRES, CLICKHOUSE/,
       },
     ],
+    [
+      'CREATE ALERT a FOR pager',
+      {
+        state: '42601',
+        message: near('pager'),
+        at: 'pager',
+        detail: /alert service type/,
+        hint: /SLACK or EMAIL/,
+      },
+    ],
+    [
+      "CREATE ALERT a FOR slack WITH (channel_ids = ('C1' 'C2'))",
+      { state: '42601', message: near("'C2'"), at: "'C2'" },
+    ],
+    ["ALTER ALERT a SET (members = (('x')))", { state: '42601', message: near('('), at: "('x" }],
     ['CREATE PEER x FROM postgres WITH (host = )', { state: '42601', message: near(')'), at: ')' }],
     [
       "CREATE PEER x FROM postgres WITH (host 'a')",

@@ -399,6 +399,67 @@ const cases: { sql: string; ast: Statement; canonical?: string }[] = [
       ],
     },
   },
+  {
+    sql: "CREATE ALERT ops FOR SLACK WITH (auth_token = 'xoxb-1', channel_ids = ('C1', 'C2'), slot_lag_mb_alert_threshold = 100)",
+    ast: {
+      kind: 'create_alert',
+      ifNotExists: false,
+      name: 'ops',
+      serviceType: 'slack',
+      options: [
+        { key: 'auth_token', value: { kind: 'string', value: 'xoxb-1' } },
+        {
+          key: 'channel_ids',
+          value: {
+            kind: 'list',
+            items: [
+              { kind: 'string', value: 'C1' },
+              { kind: 'string', value: 'C2' },
+            ],
+          },
+        },
+        { key: 'slot_lag_mb_alert_threshold', value: { kind: 'number', value: '100' } },
+      ],
+    },
+  },
+  {
+    sql: "create alert if not exists Mail for email with (email_addresses = 'a@b.io', alert_for_mirrors = [m1, 'm2',])",
+    ast: {
+      kind: 'create_alert',
+      ifNotExists: true,
+      name: 'mail',
+      serviceType: 'email',
+      options: [
+        { key: 'email_addresses', value: { kind: 'string', value: 'a@b.io' } },
+        {
+          key: 'alert_for_mirrors',
+          value: {
+            kind: 'list',
+            items: [
+              { kind: 'word', value: 'm1' },
+              { kind: 'string', value: 'm2' },
+            ],
+          },
+        },
+      ],
+    },
+    canonical:
+      "CREATE ALERT IF NOT EXISTS mail FOR EMAIL WITH (email_addresses = 'a@b.io', alert_for_mirrors = (m1, 'm2'))",
+  },
+  {
+    sql: 'ALTER ALERT ops SET (members = (), slot_lag_mb_alert_threshold = 0)',
+    ast: {
+      kind: 'alter_alert',
+      name: 'ops',
+      options: [
+        { key: 'members', value: { kind: 'list', items: [] } },
+        { key: 'slot_lag_mb_alert_threshold', value: { kind: 'number', value: '0' } },
+      ],
+    },
+  },
+  { sql: 'DROP ALERT IF EXISTS "Ops"', ast: { kind: 'drop_alert', ifExists: true, name: 'Ops' } },
+  { sql: 'DROP ALERT ops', ast: { kind: 'drop_alert', ifExists: false, name: 'ops' } },
+  { sql: 'show alerts;', ast: { kind: 'show_alerts' }, canonical: 'SHOW ALERTS' },
   { sql: 'SHOW MIRROR m', ast: { kind: 'show_mirror', name: 'm' } },
   {
     sql: 'show mirror mirrors',
