@@ -2,6 +2,7 @@
  * The worker role: takes jobs off the queue and runs them. Many workers on many machines can share one queue.
  */
 import type { Job } from 'bullmq'
+import { startAlertChecker } from './alerting/alert-loop.ts'
 import type { EngineContext } from './context.ts'
 import { runDropJob, runMirrorJob } from './jobs/mirror-job.ts'
 import { openSink, openSource } from './jobs/job-context.ts'
@@ -11,6 +12,7 @@ import { startWorker, type JobData, type QueueBackend, type WorkerHandle } from 
 
 export function startJobWorker(ctx: EngineContext, backend: QueueBackend, concurrency: number): WorkerHandle {
   const reconciler = startReconciler(ctx)
+  const alerts = startAlertChecker(ctx)
   const worker = startWorker(backend, concurrency, async (job: Job<JobData>, signal) => {
     const d = job.data
     switch (d.kind) {
@@ -30,6 +32,7 @@ export function startJobWorker(ctx: EngineContext, backend: QueueBackend, concur
   return {
     async close() {
       reconciler.stop()
+      await alerts.stop()
       await worker.close()
     },
   }
