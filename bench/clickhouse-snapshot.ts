@@ -12,7 +12,14 @@ import { dialectFor, parseServerVersion, type Dialect } from '../src/sinks/click
 import { resolveTarget } from '../src/sinks/clickhouse/target.ts'
 import { createDatabase, dropDatabases, query, type TestDatabase } from './harness/pg.ts'
 import { peerSql, startMirrorServer, type MirrorServer } from './harness/pgmirror.ts'
-import { memoryMb, waitForQuietMachine } from './harness/procs.ts'
+import {
+  backendsOf,
+  CpuTracker,
+  memoryMb,
+  pidsNamed,
+  waitForQuietMachine,
+  type CpuReport,
+} from './harness/procs.ts'
 import {
   commandLine,
   envInt,
@@ -100,11 +107,19 @@ const digestSql = (db: string, t: string) =>
   `SELECT count(), sum(id), sum(qty), sum(amount), sum(cityHash64(note)), sum(cityHash64(created_at)), sum(active)
    FROM ${db}.${t} FINAL WHERE _peerdb_is_deleted = 0`
 
-/** The baseline: psql into clickhouse-client through a pipe. Booleans leave Postgres as 0/1 (TSV into UInt8). */
-async function copyPipe(src: TestDatabase, v: Variant, db: string, t: string): Promise<number> {
+/**
+ * The baseline: psql into clickhouse-client through a pipe. Booleans leave Postgres as 0/1 (TSV into UInt8).
+ * Returns the wall time and the CPU seconds of psql and clickhouse-client together (bash's `time`).
+ */
+async function copyPipe(
+  src: TestDatabase,
+  v: Variant,
+  db: string,
+  t: string,
+): Promise<{ ms: number; clientCpu: number }> {
   const cols = v.columns.map(([c]) => c)
   const select = cols.map((c) => (c === 'active' ? 'active::int' : c)).join(', ')
-  const script = `set -o pipefail; psql -X -q -v ON_ERROR_STOP=1 "$SRC" -c "COPY (SELECT ${select} FROM ${v.table}) TO STDOUT" | clickhouse-client --port ${CH_NATIVE_PORT} --query "INSERT INTO ${db}.${t} (${cols.join(', ')}) FORMAT TSV"`
+  const script = `set -o pipefail; TIMEFORMAT='%U %S'; time (psql -X -q -v ON_ERROR_STOP=1 "$SRC" -c "COPY (SELECT ${select} FROM ${v.table}) TO STDOUT" | clickhouse-client --port ${CH_NATIVE_PORT} --query "INSERT INTO ${db}.${t} (${cols.join(', ')}) FORMAT TSV")`
   const t0 = performance.now()
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
     const child = spawn('bash', ['-c', script], {
@@ -115,8 +130,10 @@ async function copyPipe(src: TestDatabase, v: Variant, db: string, t: string): P
     child.stderr.on('data', (c: Buffer) => (err += c.toString()))
     child.on('exit', (c) => resolve({ code: c, stderr: err }))
   })
+  const ms = performance.now() - t0
   if (code !== 0) throw new Error(`psql | clickhouse-client failed (${code}): ${stderr}`)
-  return performance.now() - t0
+  const [user, sys] = stderr.trim().split('\n').at(-1)!.split(' ').map(Number)
+  return { ms, clientCpu: (user ?? 0) + (sys ?? 0) }
 }
 
 async function pgmirrorCopy(server: MirrorServer, v: Variant, name: string, t: string): Promise<number> {
@@ -128,11 +145,32 @@ async function pgmirrorCopy(server: MirrorServer, v: Variant, name: string, t: s
   return performance.now() - t0
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+/** The index of the median value (the upper middle one for an even count). */
+const medianAt = (xs: readonly number[]): number =>
+  [...xs.keys()].sort((a, b) => xs[a]! - xs[b]!)[Math.floor(xs.length / 2)]!
+
+const cpuText = (cpu: ReadonlyMap<string, number>): string =>
+  [...cpu]
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([label, s]) => `${label} ${s.toFixed(1)}`)
+    .join(', ')
+
+const cpuRow = (name: string, ms: number, r: CpuReport): (string | number)[] => [
+  name,
+  seconds(ms),
+  r.machineS.toFixed(1),
+  r.foreignS.toFixed(1),
+  (r.machineS - r.foreignS).toFixed(1),
+  cpuText(r.cpu),
+]
 
 interface VariantResult {
   readonly base: number[]
   readonly ours: number[]
+  /** CPU of each run, in the same order as the times. */
+  readonly baseCpu: CpuReport[]
+  readonly oursCpu: CpuReport[]
   /** Float values the baseline stored differently from the source (pgmirror's are compared exactly). */
   inexact: string
 }
@@ -146,7 +184,13 @@ async function measure(
   repeats: number,
 ): Promise<VariantResult> {
   const { src, server, ch } = ctx
-  const out: VariantResult = { base: [], ours: [], inexact: '0' }
+  const out: VariantResult = { base: [], ours: [], baseCpu: [], oursCpu: [], inexact: '0' }
+  const chServer = pidsNamed('clickhouse-serv').map((pid) => ({ pid, label: 'clickhouse-server' }))
+  const tracker = (fixed: readonly { pid: number; label: string }[]) =>
+    new CpuTracker(backendsOf({ [src.name]: 'source backends', [server.catalog.name]: 'catalog backends' }), [
+      ...chServer,
+      ...fixed,
+    ])
   const floats = v.columns.some(([c]) => c === 'ratio')
   for (let i = 0; i < repeats; i++) {
     const tag = `${v.path.toLowerCase()}_${i}`
@@ -159,9 +203,18 @@ async function measure(
     )
     await ch.client.command({ query: createTableSql(target) })
     await waitForQuietMachine()
-    out.base.push(await copyPipe(src, v, ch.db, baseTable))
+    const baseCpu = tracker([])
+    await baseCpu.start()
+    const pipe = await copyPipe(src, v, ch.db, baseTable)
+    const baseReport = await baseCpu.stop()
+    baseReport.cpu.set('psql + clickhouse-client', pipe.clientCpu)
+    out.base.push(pipe.ms)
+    out.baseCpu.push({ ...baseReport, foreignS: Math.max(0, baseReport.foreignS - pipe.clientCpu) })
     await waitForQuietMachine()
+    const oursCpu = tracker([{ pid: server.pid, label: 'pgmirror (node)' }])
+    await oursCpu.start()
     out.ours.push(await pgmirrorCopy(server, v, `snap_${tag}`, `pgm_${tag}`))
+    out.oursCpu.push(await oursCpu.stop())
     const [a, b] = await Promise.all([
       chScalar(ch.client, digestSql(ch.db, baseTable)),
       chScalar(ch.client, digestSql(ch.db, `pgm_${tag}`)),
@@ -206,11 +259,18 @@ export async function main(): Promise<void> {
     await server.sql(peerSql('src', src))
     await server.sql(chPeerSql('ch', ch.db))
     const results: (string | number)[][] = []
+    const cpuRows: (string | number)[][] = []
     const runs: string[] = []
     for (const v of VARIANTS) {
       const r = await measure(v, { src, server, ch }, dialect, rows, repeats)
-      const b = median(r.base)
-      const p = median(r.ours)
+      const bi = medianAt(r.base)
+      const pi = medianAt(r.ours)
+      const b = r.base[bi]!
+      const p = r.ours[pi]!
+      cpuRows.push(
+        cpuRow(`${v.name}: psql \\| clickhouse-client`, b, r.baseCpu[bi]!),
+        cpuRow(`${v.name}: pgmirror (${v.path})`, p, r.oursCpu[pi]!),
+      )
       results.push(
         [
           `${v.name}: psql COPY TO \\| clickhouse-client INSERT … FORMAT TSV`,
@@ -239,6 +299,13 @@ export async function main(): Promise<void> {
       ),
       '',
       `pgmirror peak RSS: ${mb(hwm)} MB. Runs (baseline / pgmirror, s): ${runs.join('; ')}.`,
+      '',
+      "CPU of the median runs (2 cores = at most 2 CPU-seconds per wall second; ClickHouse is the shared services' server, so its CPU includes whatever else used it; others' load is the rest of the machine):",
+      '',
+      table(
+        ['run', 'wall s', 'machine CPU-s', "others' load", 'CPU-s used', 'CPU seconds by process group'],
+        cpuRows,
+      ),
     ].join('\n')
     publish('clickhouse-snapshot', body, rows === FULL_ROWS && !quick)
   } finally {

@@ -79,6 +79,20 @@ export async function waitForQuietMachine(
   }
 }
 
+/** Pids of the processes whose command name (as /proc/PID/comm shows it, at most 15 characters) is `comm`. */
+export function pidsNamed(comm: string): number[] {
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) out.push(Number(entry))
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out
+}
+
 /** VmRSS and VmHWM (peak) in MB. */
 export function memoryMb(pid: number): { rss: number; hwm: number } | undefined {
   try {
@@ -95,6 +109,39 @@ export interface CpuReport {
   readonly machineS: number
   readonly foreignS: number
   readonly cpu: Map<string, number>
+}
+
+const OTHER_BACKENDS = 'other backends'
+
+function childrenOf(parent: number): number[] {
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const s = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === parent) out.push(Number(entry))
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out
+}
+
+/** `postgres: walwriter` → "walwriter"; client backends (`postgres: user db host state`) → "other backends". */
+function postgresTitle(pid: number): string {
+  let title = ''
+  try {
+    title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()
+  } catch {
+    return OTHER_BACKENDS
+  }
+  const m =
+    /^postgres: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher|walsender|autovacuum worker)/.exec(
+      title,
+    )
+  if (m?.[1] === 'walsender') return 'walsender'
+  if (m?.[1] === 'autovacuum worker') return 'autovacuum'
+  return m?.[1] ?? OTHER_BACKENDS
 }
 
 /** Runs above this much foreign load (in cores, averaged over the run) are measured again. */
@@ -128,7 +175,7 @@ export async function cleanRun<T>(
 }
 
 interface Tracked {
-  readonly label: string
+  label: string
   readonly start: number
   last: number
 }
@@ -161,6 +208,8 @@ export class CpuTracker {
     this.benchStart = process.cpuUsage()
     for (const p of this.fixed) this.track(p.pid, p.label, false)
     for (const p of await this.discover()) this.track(p.pid, p.label, false)
+    for (const pid of childrenOf(this.postmaster))
+      if (!this.procs.has(pid)) this.track(pid, postgresTitle(pid), false)
     this.timer = setInterval(() => {
       this.ticking = this.ticking.then(() => this.tick()).catch(() => undefined)
     }, intervalMs)
@@ -170,13 +219,21 @@ export class CpuTracker {
     const now = cpuSeconds(pid)
     if (now === undefined) return
     const t = this.procs.get(pid)
-    if (t) t.last = now
-    else this.procs.set(pid, { label, start: fresh ? 0 : now, last: now })
+    if (t) {
+      t.last = now
+      // A backend first seen by its title, before pg_stat_activity named its database.
+      if (t.label === OTHER_BACKENDS) t.label = label
+    } else this.procs.set(pid, { label, start: fresh ? 0 : now, last: now })
   }
 
   private async tick(): Promise<void> {
     for (const [pid, t] of this.procs) t.last = cpuSeconds(pid) ?? t.last
     for (const p of await this.discover()) this.track(p.pid, p.label, true)
+    // The rest of the cluster (WAL writer, checkpointer, backends of other databases) by its process title, so
+    // "other postgres" keeps only the time of processes that exited between two samples.
+    for (const pid of childrenOf(this.postmaster)) {
+      if (!this.procs.has(pid)) this.track(pid, postgresTitle(pid), true)
+    }
   }
 
   /**
