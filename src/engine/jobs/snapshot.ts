@@ -15,12 +15,21 @@ import { tableKey } from '../../model/record.ts'
 import type { Sink } from '../../sinks/sink.ts'
 import type { Source } from '../../sources/source.ts'
 import type { EngineContext } from '../context.ts'
-import { describeSinkTables, sleep, snapshotTarget } from './job-context.ts'
+import { describeSinkTables, snapshotTarget } from './job-context.ts'
+import { Wakeups } from './wakeups.ts'
 
 const POLL_MS = 250
 const MAX_PARTITION_FAILURES = 5
 /** Postgres's answer to SET TRANSACTION SNAPSHOT once the exporting transaction has ended. */
 const DEAD_SNAPSHOT = /invalid snapshot identifier/
+
+/**
+ * A partition that finishes in this process wakes its table's coordinator at once, so the next partition is
+ * queued without waiting for the poll (up to POLL_MS per partition, and again at the end of every table).
+ * Partitions run by other workers are still seen by the poll.
+ */
+const partitionsFinished = new Wakeups(POLL_MS)
+const wakeKey = (mirror: string, table: string): string => `${mirror}\0${table}`
 
 export type SnapshotOutcome = 'done' | 'interrupted'
 
@@ -117,7 +126,7 @@ export async function coordinateSnapshot(
           await ctx.queue.add(job)
           inFlight++
         }
-        await sleep(POLL_MS, signal)
+        await partitionsFinished.wait(wakeKey(m.name, sourceTable), signal)
       }
       await ctx.mirrors.setTableSnapshotState(m.id, sourceTable, 'done')
       log.info({ table: sourceTable }, 'table snapshot done')
@@ -185,6 +194,7 @@ export async function runPartition(
       })
       await read.finish()
       await ctx.mirrors.partitionDone(m.id, m.generation, data.table, data.index, rows)
+      partitionsFinished.notify(wakeKey(m.name, data.table))
     } catch (e) {
       await read.finish().catch(() => undefined)
       if (stopped) return
