@@ -7,6 +7,7 @@ import { startApiServer } from './api/server.ts'
 import { startEmbeddedCatalog, type EmbeddedCatalog } from './catalog/embedded.ts'
 import { AlertStore } from './catalog/alert-store.ts'
 import { migrate } from './catalog/migrate.ts'
+import { ensureReaderRole, readerUrl } from './catalog/reader-role.ts'
 import { MirrorStore } from './catalog/mirror-store.ts'
 import { PeerStore } from './catalog/peer-store.ts'
 import { ConfigError, loadConfig, type Flags } from './config.ts'
@@ -48,9 +49,19 @@ async function start(flags: Flags): Promise<void> {
   const catalog = new pg.Pool({ connectionString: catalogUrl, max: 20, application_name: 'pgmirror' })
   catalog.on('error', (e) => log.warn({ err: e.message }, 'idle catalog connection failed'))
   const mc = await catalog.connect()
+  let catalogReaderUrl: string | undefined
   try {
     const applied = await migrate(mc)
     if (applied.length) log.info({ applied }, 'catalog migrations applied')
+    if (config.role === 'all' || config.role === 'gateway') {
+      const reader = await ensureReaderRole(mc, catalogUrl)
+      if ('credentials' in reader) catalogReaderUrl = readerUrl(catalogUrl, reader.credentials)
+      else
+        log.warn(
+          { reason: reader.refused },
+          'the catalog user may not create roles: catalog queries on the gateway run as that user (read-only, behind the statement guard); grant it CREATEROLE to have them run as a role that can read only the public catalog tables',
+        )
+    }
   } finally {
     mc.release()
   }
@@ -60,6 +71,7 @@ async function start(flags: Flags): Promise<void> {
   const ctx: EngineContext = {
     catalog,
     catalogUrl,
+    catalogReaderUrl,
     peers: new PeerStore(catalog, config.encryptionKey),
     mirrors: new MirrorStore(catalog),
     alerts: new AlertStore(catalog, config.encryptionKey),

@@ -11,6 +11,8 @@ import type { Connectors } from './registry.ts'
 export interface EngineContext {
   readonly catalog: pg.Pool
   readonly catalogUrl: string
+  /** Where the gateway's catalog queries connect: a role that reads only the public catalog tables (reader-role.ts). */
+  readonly catalogReaderUrl?: string | undefined
   readonly peers: PeerStore
   readonly mirrors: MirrorStore
   readonly alerts: AlertStore

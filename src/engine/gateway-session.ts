@@ -226,7 +226,7 @@ export class GatewaySession implements SessionHandler {
       }
       case 'catalog': {
         const c = await this.catalog()
-        await this.withCancel(signal, { connectionString: this.ctx.catalogUrl }, c, async () => {
+        await this.withCancel(signal, { connectionString: this.catalogConnectUrl() }, c, async () => {
           await c.query('BEGIN TRANSACTION READ ONLY')
           try {
             await streamQuery(c, route.sql, params, out, { sendColumns })
@@ -321,10 +321,14 @@ export class GatewaySession implements SessionHandler {
     }
   }
 
+  private catalogConnectUrl(): string {
+    return this.ctx.catalogReaderUrl ?? this.ctx.catalogUrl
+  }
+
   private async catalog(): Promise<pg.Client> {
     if (this.catalogClient) return this.catalogClient
     const c = new pg.Client({
-      connectionString: this.ctx.catalogUrl,
+      connectionString: this.catalogConnectUrl(),
       types: rawTextTypes,
       application_name: 'pgmirror_gateway',
     })

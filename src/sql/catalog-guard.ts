@@ -7,9 +7,9 @@ import { identValue, scan, tokenText } from './lexer.ts'
  * (`U&"peer\005fsecrets"`, `query_to_xml('… peer' || '_secrets …')`) or from reaching the catalog host
  * (`COPY … TO PROGRAM`, `pg_read_file`, `lo_import`). This guard refuses those shapes before anything runs.
  *
- * It is a deny list over tokens, so it is a stopgap: the sound fix is to run these statements on a connection that
- * authenticates as a role with SELECT on the public catalog tables only (a superuser session can always switch
- * back with `set_config('session_authorization', …)`, so SET ROLE inside the superuser's session is not enough).
+ * It is a deny list over tokens, so it is the second line: the first is the role these statements run as
+ * (src/catalog/reader-role.ts), which can read the public catalog tables and nothing else. The guard still
+ * matters when the catalog user may not create that role, and it answers with one clear message either way.
  */
 
 /**

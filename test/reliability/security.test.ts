@@ -114,6 +114,43 @@ describe('security', () => {
     assert.equal(await emptyPasswordMessage(port), '08P01')
   })
 
+  test('catalog queries on the gateway run as a role that can read the public catalog tables only', async () => {
+    const who = await rig.sql(
+      `SELECT current_user AS u, r.rolsuper, r.rolcreaterole, r.rolreplication,
+         has_schema_privilege('public', 'CREATE') AS create_public,
+         (SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid) AS memberships
+       FROM pg_roles r WHERE r.rolname = current_user`,
+    )
+    const row = who.rows[0]
+    assert.match(row.u, /^pgmirror_reader_[0-9a-f]{12}$/)
+    assert.deepEqual(
+      [row.rolsuper, row.rolcreaterole, row.rolreplication, row.create_public, row.memberships],
+      ['f', 'f', 'f', 'f', '0'],
+    )
+    // Every public catalog table is readable except the two that hold secrets.
+    const tables = await rig.sql(
+      `SELECT relname AS name, has_table_privilege(oid, 'SELECT') AS can FROM pg_class
+       WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY relname`,
+    )
+    const readable = Object.fromEntries(
+      tables.rows.map((t: { name: string; can: string }) => [t.name, t.can]),
+    )
+    assert.ok(Object.keys(readable).length >= 10, JSON.stringify(readable))
+    for (const [name, can] of Object.entries(readable))
+      assert.equal(can, name.endsWith('_secrets') ? 'f' : 't', `SELECT on ${name}`)
+    // Postgres itself refuses what the statement guard lets through: views a superuser session could read.
+    for (const text of [
+      `SELECT * FROM pg_hba_file_rules`,
+      `SELECT * FROM pg_config`,
+      `SELECT * FROM pg_file_settings`,
+    ]) {
+      await assert.rejects(rig.sql(text), (e: { code?: string }) => e.code === '42501', text)
+    }
+    // What tools and users read still works.
+    assert.ok((await rig.sql('SELECT name FROM peers')).rows.length >= 0)
+    assert.ok((await rig.sql(`SELECT count(*) FROM pg_class WHERE relname = 'mirrors'`)).rows.length === 1)
+  })
+
   test('hostile table and column names replicate exactly', async () => {
     await rig.src(`CREATE SCHEMA "we.ird Sch""ema"`)
     await rig.src(`CREATE TABLE ${TABLE} ("id ""key""" int PRIMARY KEY, "sp ace" text, "select" int, "ünï" text,

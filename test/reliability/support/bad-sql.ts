@@ -265,7 +265,11 @@ export const BAD_SQL: readonly BadSql[] = [
   { why: 'drop a catalog table', code: '25006', sql: `DROP TABLE peers` },
   { why: 'truncate a catalog table', code: '25006', sql: `TRUNCATE peers` },
   { why: 'create a table in the catalog', code: '25006', sql: `CREATE TABLE evil (x int)` },
-  { why: 'nextval on a catalog sequence', code: '25006', sql: `SELECT nextval('peers_id_seq')` },
+  {
+    why: 'nextval on a catalog sequence (the reader role has no USAGE on it)',
+    code: '42501',
+    sql: `SELECT nextval('peers_id_seq')`,
+  },
   { why: 'row locks in the catalog', code: '25006', sql: `SELECT * FROM peers FOR UPDATE` },
   { why: 'a write after a read in one query string', code: '25006', sql: `SELECT 1; DROP TABLE peers` },
   // ---- peers in queries
