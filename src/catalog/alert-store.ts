@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { splitSecrets } from './peer-store.ts'
 import { seal, unseal } from './secret-box.ts'
+import { LockKeys } from './lock-keys.ts'
 
 export type AlertServiceType = 'slack' | 'email'
 
@@ -22,9 +23,6 @@ export interface AlertConfigInput {
   readonly serviceConfig: Readonly<Record<string, unknown>>
   readonly alertForMirrors: readonly string[]
 }
-
-/** Any number: every pgmirror process serialises alert-config creation on this transaction advisory lock. */
-const CREATE_LOCK_KEY = 7_431_902_119
 
 const SELECT = `SELECT a.id, a.name, a.service_type, a.service_config, a.alert_for_mirrors,
   s.encoding AS secret_encoding, s.key_id AS secret_key_id, s.payload AS secret_payload,
@@ -104,7 +102,7 @@ export class AlertStore {
     const client = await this.db.connect()
     try {
       await client.query('BEGIN')
-      await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK_KEY])
+      await client.query('SELECT pg_advisory_xact_lock($1)', [LockKeys.alertConfigCreate])
       const result = await fn(new AlertStore(client, this.key))
       await client.query('COMMIT')
       return result

@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
+import { LockKeys } from './lock-keys.ts'
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url))
-/** Arbitrary but fixed: every pgmirror process serialises its migrations on this advisory lock key. */
-const MIGRATION_LOCK_KEY = 7_431_902_118
 
 export interface Migration {
   readonly version: number
@@ -28,7 +27,7 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * processes starting together apply each one exactly once. A catalog that is ahead of this binary is accepted.
  */
 export async function migrate(client: pg.ClientBase, migrations = loadMigrations()): Promise<number[]> {
-  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
+  await client.query('SELECT pg_advisory_lock($1)', [LockKeys.migrations])
   try {
     await client.query(`CREATE TABLE IF NOT EXISTS pgmirror_migrations (
       version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
@@ -56,6 +55,6 @@ export async function migrate(client: pg.ClientBase, migrations = loadMigrations
     }
     return applied
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+    await client.query('SELECT pg_advisory_unlock($1)', [LockKeys.migrations])
   }
 }

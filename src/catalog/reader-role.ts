@@ -16,12 +16,10 @@
  */
 import { createHash, createHmac } from 'node:crypto'
 import type pg from 'pg'
+import { LockKeys } from './lock-keys.ts'
 
 /** Tables no catalog query may read: they hold sealed (or, without an encryption key, plain) secrets. */
 export const SECRET_TABLES: readonly string[] = ['peer_secrets', 'alert_secrets']
-
-/** Serialises role creation across processes starting together. Any fixed number. */
-const READER_LOCK_KEY = 7_431_902_120
 
 export interface ReaderCredentials {
   readonly user: string
@@ -58,7 +56,7 @@ export async function ensureReaderRole(
   const role = quoteIdent(user)
   await client.query('BEGIN')
   try {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [READER_LOCK_KEY])
+    await client.query('SELECT pg_advisory_xact_lock($1)', [LockKeys.readerRole])
     const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user])).rowCount! > 0
     const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS PASSWORD ${client.escapeLiteral(password)}`
     await client.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${role} WITH ${attributes}`)

@@ -22,9 +22,8 @@ import {
   type MirrorObservation,
 } from './checks.ts'
 import { sendEmail, sendSlack, type EmailDestination, type SlackDestination } from './senders.ts'
+import { LockKeys } from '../../catalog/lock-keys.ts'
 
-/** Any number: the alert checker's leader lock (see also migrate.ts and alert-store.ts). */
-const LEADER_LOCK_KEY = 7_431_902_120
 /** A paused mirror over the threshold is logged again at most this often. */
 const WARN_EVERY_MS = 15 * 60_000
 
@@ -41,7 +40,7 @@ class Leadership {
       if (this.client === c) this.client = undefined
     })
     await c.connect()
-    const r = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LEADER_LOCK_KEY])
+    const r = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LockKeys.alertLeader])
     if (r.rows[0]?.ok) {
       this.client = c
       return true
