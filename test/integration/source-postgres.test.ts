@@ -289,6 +289,48 @@ describe('postgres source', { timeout: 120_000 }, () => {
     )
   })
 
+  it('hands over many rows per chunk, holds the server back for a slow reader, and stops cleanly', async () => {
+    const table: TableName = { schema: 'public', table: 'stoppable' }
+    await admin.query(`CREATE TABLE stoppable AS SELECT g AS id, repeat('v', g % 200) AS v FROM generate_series(1, 60000) g;
+      ANALYZE stoppable`)
+    const text = (
+      await admin.query<{ t: string }>(
+        `SELECT string_agg(id || E'\\t' || v, E'\\n' ORDER BY id) || E'\\n' AS t FROM stoppable`,
+      )
+    ).rows[0]!.t
+
+    // A slow reader: the copy waits for it (the socket is paused) and every byte still arrives, in order.
+    const slow = await source.readPartition(table, ['id', 'v'], plan0(), { format: 'text' })
+    const chunks: Buffer[] = []
+    for await (const c of slow.stream) {
+      chunks.push(c as Buffer)
+      if (chunks.length % 10 === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+    await slow.finish()
+    assert.equal(Buffer.concat(chunks).toString(), text)
+    assert.ok(chunks.length < 60000 / 10, `rows arrive many to a chunk (${chunks.length} chunks)`)
+
+    // Regression: a read its consumer ends without an error (the sink found the partition already loaded) used
+    // to fail in finish() with "Connection terminated", so such a partition could never be marked done.
+    const dropped = await source.readPartition(table, ['id', 'v'], plan0(), { format: 'text' })
+    dropped.stream.destroy()
+    await dropped.finish()
+
+    // Stopped with an error part way (a pause or drop reaching a running partition): finish() rethrows it.
+    const stopped = await source.readPartition(table, ['id', 'v'], plan0(), { format: 'text' })
+    await assert.rejects(async () => {
+      for await (const _ of stopped.stream) stopped.stream.destroy(new Error('partition stopped'))
+    }, /partition stopped/)
+    await assert.rejects(stopped.finish(), /partition stopped/)
+
+    // The source is still usable, and so is a read after the stopped ones.
+    const again = await source.readPartition(table, ['id'], plan0(), { format: 'text' })
+    let lines = 0
+    for await (const c of again.stream) lines += (c as Buffer).toString().split('\n').length - 1
+    await again.finish()
+    assert.equal(lines, 60000)
+  })
+
   it('reads the type matrix through COPY text exactly as the server prints it', async () => {
     await admin.query('BEGIN')
     await admin.query(MATRIX_ROW_1)

@@ -1,8 +1,8 @@
 import type pg from 'pg'
-import { to as copyTo } from 'pg-copy-streams'
 import { PgMirrorError } from '../../errors.ts'
 import type { TableName } from '../../model/record.ts'
 import type { CopyFormat, PartitionRead, SnapshotPartition, SnapshotPlan } from '../source.ts'
+import { CopyOutStream } from './copy-out.ts'
 import { quoteIdent, quoteLiteral, quoteTable } from './quote.ts'
 
 type Queryable = Pick<pg.ClientBase, 'query'>
@@ -113,7 +113,9 @@ export async function copyPartitionOut(
     await client.query('ROLLBACK').catch(() => undefined)
     throw e
   }
-  const stream = client.query(copyTo(partitionCopySql(table, columns, partition, opts.format ?? 'binary')))
+  const stream = client.query(
+    new CopyOutStream(partitionCopySql(table, columns, partition, opts.format ?? 'binary')),
+  )
   let failure: unknown
   let ended = false
   const settled = new Promise<void>((resolve) => {
