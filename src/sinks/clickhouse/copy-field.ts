@@ -1,14 +1,15 @@
 /**
  * One COPY text field straight to RowBinary, working on the raw bytes: the snapshot path converts every value of
- * a table, so the common types skip the string round trip. Text without escapes is copied byte for byte,
- * integers and decimals of up to 15 digits are read digit by digit into an exact double, booleans and uuids are
- * read in place. Everything else (floats, bytea, arrays, uuids, numbers past 15 digits, numeric NaN) goes through
- * the column's codec; both paths write the same bytes, which the unit tests hold them to.
+ * a table, so the common types skip the string round trip. Each writer finds the end of its own field (the next
+ * tab, or the end of the line) in the same pass that reads it. Text without escapes is copied byte for byte,
+ * integers and decimals of up to 15 digits are read digit by digit into an exact double, booleans are read in
+ * place. Everything else (floats, bytea, arrays, uuids, temporal types, numbers past 15 digits, numeric NaN)
+ * goes through the column's codec; both paths write the same bytes, which the unit tests hold them to.
  */
 import type { RowWriter } from './row-binary.ts'
 import type { ChColumn } from './target.ts'
-import type { Scalar } from './type-map.ts'
 
+const TAB = 9
 const BACKSLASH = 0x5c
 const MINUS = 0x2d
 const DOT = 0x2e
@@ -46,30 +47,44 @@ function fieldText(buf: Buffer, start: number, end: number): string {
     : buf.toString('utf8', start, end)
 }
 
-/** Digits (and at most one dot) as an exact scaled double, or undefined past 15 digits or for anything else. */
-export function readDigits(buf: Buffer, start: number, end: number, scale: number): number | undefined {
+/** Where readDigits stopped, and what it read. */
+export interface Digits {
+  /** The field's end: the tab after it, or the end of the line. */
+  end: number
+  /** The value scaled by 10^scale, exact (at most 15 digits); NaN when the field is anything else. */
+  value: number
+}
+
+/**
+ * Reads a field of digits (and at most one dot) from `start` to the next tab or `lineEnd` into `out`, in one
+ * pass. `value` is NaN past 15 digits, past `scale` decimals, or for anything but digits; `end` is then unset.
+ */
+export function readDigits(buf: Buffer, start: number, lineEnd: number, scale: number, out: Digits): void {
+  out.value = NaN
   let i = start
   const negative = buf[i] === MINUS
   if (negative) i++
   let n = 0
   let digits = 0
   let frac = -1
-  for (; i < end; i++) {
+  for (; i < lineEnd; i++) {
     const c = buf[i]!
+    if (c === TAB) break
     if (c === DOT && frac < 0) {
       frac = 0
       continue
     }
     const d = c - ZERO
-    if (d < 0 || d > 9) return undefined
+    if (d < 0 || d > 9) return
     n = n * 10 + d
     digits++
     if (frac >= 0) frac++
   }
-  if (digits === 0 || frac > scale) return undefined
+  if (digits === 0 || frac > scale) return
   for (let f = Math.max(frac, 0); f < scale; f++) n *= 10
-  if (digits + scale - Math.max(frac, 0) > 15) return undefined
-  return negative ? -n : n
+  if (digits + scale - Math.max(frac, 0) > 15) return
+  out.end = i
+  out.value = negative ? -n : n
 }
 
 /** An integer below 2^53 as a little-endian two's-complement value of `bytes` bytes. */
@@ -85,62 +100,65 @@ function writeSmall(w: RowWriter, n: number, bytes: number): void {
   }
 }
 
-/** Writes the value (after a 0 flag byte when Nullable) and returns true, or writes nothing and returns false. */
-type FastWriter = (w: RowWriter, buf: Buffer, start: number, end: number, nullable: boolean) => boolean
+/** The index of the tab that ends the field starting at `start`, or `lineEnd` for the line's last field. */
+function fieldEnd(buf: Buffer, start: number, lineEnd: number): number {
+  let i = start
+  while (i < lineEnd && buf[i] !== TAB) i++
+  return i
+}
 
-function fastWriter(s: Scalar): FastWriter | undefined {
+/**
+ * Writes one COPY field that is not NULL (`\N` is the caller's), starting at `start` and running to the next tab
+ * or `lineEnd`; returns where it ended: the tab's index, or `lineEnd`.
+ */
+export type CopyFieldWriter = (w: RowWriter, buf: Buffer, start: number, lineEnd: number) => number
+
+export function copyFieldWriter(c: ChColumn): CopyFieldWriter {
+  const nullable = c.type.nullable
+  const viaCodec: CopyFieldWriter = (w, buf, start, lineEnd) => {
+    const end = fieldEnd(buf, start, lineEnd)
+    c.codec.write(w, fieldText(buf, start, end))
+    return end
+  }
+  if (c.type.array) return viaCodec
+  const s = c.type.scalar
   switch (s.kind) {
     case 'string':
-      return (w, buf, start, end, nullable) => {
+      return (w, buf, start, lineEnd) => {
         if (nullable) w.u8(0)
-        if (hasEscape(buf, start, end)) w.bytes(unescapeBytes(buf, start, end))
-        else {
-          w.varint(end - start)
-          w.copy(buf, start, end)
-        }
-        return true
+        const end = w.stringUntil(buf, start, lineEnd, TAB, BACKSLASH)
+        if (end >= 0) return end
+        // Escapes: the field's end first, then its bytes unescaped.
+        const stop = fieldEnd(buf, start, lineEnd)
+        w.bytes(unescapeBytes(buf, start, stop))
+        return stop
       }
     case 'int':
     case 'decimal': {
       const scale = s.kind === 'decimal' ? s.scale : 0
-      return (w, buf, start, end, nullable) => {
-        const n = readDigits(buf, start, end, scale)
-        if (n === undefined) return false
+      const digits: Digits = { end: 0, value: NaN }
+      return (w, buf, start, lineEnd) => {
+        readDigits(buf, start, lineEnd, scale, digits)
+        if (Number.isNaN(digits.value)) return viaCodec(w, buf, start, lineEnd)
         if (nullable) w.u8(0)
-        writeSmall(w, n, s.bytes)
-        return true
+        writeSmall(w, digits.value, s.bytes)
+        return digits.end
       }
     }
     case 'bool':
-      return (w, buf, start, end, nullable) => {
-        const c = buf[start]
-        if (end - start !== 1 || (c !== 0x74 && c !== 0x66)) return false
+      return (w, buf, start, lineEnd) => {
+        const b = buf[start]
+        if (start + 1 < lineEnd && buf[start + 1] !== TAB) return viaCodec(w, buf, start, lineEnd)
+        if (b !== 0x74 && b !== 0x66) return viaCodec(w, buf, start, lineEnd)
         if (nullable) w.u8(0)
-        w.u8(c === 0x74 ? 1 : 0)
-        return true
+        w.u8(b === 0x74 ? 1 : 0)
+        return start + 1
       }
     case 'float':
     case 'bytes':
     case 'uuid':
     case 'date':
     case 'timestamp':
-      return undefined
-  }
-}
-
-/** Writes one COPY field (`\N` is NULL) of a column; returns whether it was NULL (for the null-array marker). */
-export type CopyFieldWriter = (w: RowWriter, buf: Buffer, start: number, end: number) => boolean
-
-export function copyFieldWriter(c: ChColumn): CopyFieldWriter {
-  const fast = c.type.array ? undefined : fastWriter(c.type.scalar)
-  const nullable = c.type.nullable
-  return (w, buf, start, end) => {
-    if (end - start === 2 && buf[start] === BACKSLASH && buf[start + 1] === 0x4e) {
-      c.codec.write(w, null)
-      return true
-    }
-    if (fast === undefined || !fast(w, buf, start, end, nullable))
-      c.codec.write(w, fieldText(buf, start, end))
-    return false
+      return viaCodec
   }
 }

@@ -53,18 +53,20 @@ export class CopyToRowBinary extends Transform {
     const { w, target, fields, nulls } = this
     const last = fields.length - 1
     let at = start
-    let i = 0
-    // One pass over the row's bytes; a JS loop beats a native indexOf call per field on short fields.
-    for (let p = start; p <= end; p++) {
-      if (p < end && buf[p] !== 9) continue
-      if (i > last) break
-      if (fields[i]!(w, buf, at, p) && target.columns[i]!.type.array) nulls.push(target.columns[i]!.name)
-      i++
-      at = p + 1
-    }
-    if (i !== fields.length || at !== end + 1) {
-      const got = buf.toString('utf8', start, end).split('\t').length
-      throw new Error(`COPY row has ${got} fields, table "${target.display}" has ${fields.length} columns`)
+    for (let i = 0; i <= last; i++) {
+      let stop: number
+      // `\N` alone is NULL; the writers only ever see values.
+      if (buf[at] === 0x5c && buf[at + 1] === 0x4e && (at + 2 === end || buf[at + 2] === 9)) {
+        const c = target.columns[i]!
+        c.codec.write(w, null)
+        if (c.type.array) nulls.push(c.name)
+        stop = at + 2
+      } else stop = fields[i]!(w, buf, at, end)
+      if (stop === end ? i !== last : i === last) {
+        const got = buf.toString('utf8', start, end).split('\t').length
+        throw new Error(`COPY row has ${got} fields, table "${target.display}" has ${fields.length} columns`)
+      }
+      at = stop + 1
     }
     if (target.nullArrays !== undefined) {
       w.varint(nulls.length)

@@ -38,19 +38,26 @@ export class RowWriter {
     this.buf[at] = v
   }
 
+  // The 16- and 32-bit writes store bytes directly: Buffer's writeInt32LE and friends check their range on every
+  // call, which showed in snapshot profiles. Callers pass integers in range (the codecs check their input).
   i16(v: number): void {
     const at = this.reserve(2)
-    this.buf.writeInt16LE(v, at)
+    const buf = this.buf
+    buf[at] = v
+    buf[at + 1] = v >> 8
   }
 
   i32(v: number): void {
-    const at = this.reserve(4)
-    this.buf.writeInt32LE(v, at)
+    this.u32(v >>> 0)
   }
 
   u32(v: number): void {
     const at = this.reserve(4)
-    this.buf.writeUInt32LE(v, at)
+    const buf = this.buf
+    buf[at] = v
+    buf[at + 1] = v >>> 8
+    buf[at + 2] = v >>> 16
+    buf[at + 3] = v >>> 24
   }
 
   i64(v: bigint): void {
@@ -113,6 +120,41 @@ export class RowWriter {
     }
     const buf = this.buf
     for (let i = start, j = at; i < end; i++, j++) buf[j] = src[i]!
+  }
+
+  /**
+   * A String value taken from `src` at `start` up to the first `stop` byte or `limit`, found and copied in one
+   * pass; returns where it stopped. Meeting a `bail` byte first, it writes nothing and returns -1 (the caller
+   * takes the slow path).
+   */
+  stringUntil(src: Buffer, start: number, limit: number, stop: number, bail: number): number {
+    // The length goes first but is known last: room for the longest LEB128 length, then the bytes after one
+    // length byte, moved up in the rare case the length needs more.
+    const at = this.reserve(5 + limit - start)
+    const buf = this.buf
+    let i = start
+    let j = at + 1
+    for (; i < limit; i++) {
+      const b = src[i]!
+      if (b === stop) break
+      if (b === bail) {
+        this.pos = at
+        return -1
+      }
+      buf[j++] = b
+    }
+    const n = i - start
+    let lengthBytes = 1
+    if (n < 0x80) buf[at] = n
+    else {
+      for (let v = n; v >= 0x80; v = Math.floor(v / 128)) lengthBytes++
+      buf.copyWithin(at + lengthBytes, at + 1, at + 1 + n)
+      let v = n
+      for (let k = at; v >= 0x80; k++, v = Math.floor(v / 128)) buf[k] = (v & 0x7f) | 0x80
+      buf[at + lengthBytes - 1] = v
+    }
+    this.pos = at + lengthBytes + n
+    return i
   }
 
   raw(b: Uint8Array): void {

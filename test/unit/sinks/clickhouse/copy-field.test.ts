@@ -40,21 +40,36 @@ describe('COPY field fast paths', () => {
         const c = column(typeName, nullable)
         const write = copyFieldWriter(c)
         for (const v of values) {
+          // NULL is the converter's to spot (`\N` alone); the writers see values only.
+          if (v === null) continue
           const expected = new RowWriter(8)
           c.codec.write(expected, v)
-          const got = new RowWriter(8)
-          const field = Buffer.from(`x${copyText(v)}y`)
-          const isNull = write(got, field, 1, field.length - 1)
           const what = `${typeName} ${nullable ? 'NULL' : 'NOT NULL'} ${v}`
-          assert.equal(got.take().toString('hex'), expected.take().toString('hex'), what)
-          assert.equal(isNull, v === null, what)
+          const text = copyText(v)
+          // The field ends at the next tab, or at the end of the line when it is the last one.
+          for (const [line, end] of [
+            [`x${text}\tnext`, 1 + Buffer.byteLength(text)],
+            [`x${text}`, 1 + Buffer.byteLength(text)],
+          ] as const) {
+            const got = new RowWriter(8)
+            const field = Buffer.from(line)
+            assert.equal(write(got, field, 1, field.length), end, what)
+            assert.equal(got.take().toString('hex'), expected.take().toString('hex'), what)
+            c.codec.write(expected, v)
+          }
         }
       }
     }
   })
 
   it('read digits exactly up to 15 of them, and give up beyond or on anything else', () => {
-    const d = (s: string, scale: number) => readDigits(Buffer.from(s), 0, s.length, scale)
+    const d = (s: string, scale: number): number | undefined => {
+      const out = { end: -1, value: 0 }
+      readDigits(Buffer.from(s), 0, s.length, scale, out)
+      if (Number.isNaN(out.value)) return undefined
+      assert.equal(out.end, s.includes('\t') ? s.indexOf('\t') : s.length, s)
+      return out.value
+    }
     assert.equal(d('-1.5', 2), -150)
     assert.equal(d('999999999999999', 0), 999999999999999)
     assert.equal(d('9999999999999999', 0), undefined)
@@ -63,5 +78,9 @@ describe('COPY field fast paths', () => {
     assert.equal(d('1.234', 2), undefined)
     assert.equal(d('NaN', 2), undefined)
     assert.equal(d('-', 0), undefined)
+    assert.equal(d('', 0), undefined)
+    // The field ends at a tab: what follows is the next field's.
+    assert.equal(d('42\t7', 0), 42)
+    assert.equal(d('-0.5\tx', 1), -5)
   })
 })
