@@ -3,8 +3,9 @@
  * a table, so the common types skip the string round trip. Each writer finds the end of its own field (the next
  * tab, or the end of the line) in the same pass that reads it. Text without escapes is copied byte for byte,
  * integers and decimals of up to 15 digits are read digit by digit into an exact double, booleans are read in
- * place. Everything else (floats, bytea, arrays, uuids, temporal types, numbers past 15 digits, numeric NaN)
- * goes through the column's codec; both paths write the same bytes, which the unit tests hold them to.
+ * place, floats are decoded without an escape scan. Everything else (bytea, arrays, uuids, temporal types,
+ * numbers past 15 digits, numeric NaN) goes through the column's codec; both paths write the same bytes,
+ * which the unit tests hold them to.
  */
 import type { RowWriter } from './row-binary.ts'
 import type { ChColumn } from './target.ts'
@@ -155,6 +156,13 @@ export function copyFieldWriter(c: ChColumn): CopyFieldWriter {
         return start + 1
       }
     case 'float':
+      // Float output is ASCII without escapes (digits, sign, dot, exponent, NaN, Infinity), so the text is
+      // decoded as latin1 with no escape scan; the codec parses it exactly as before.
+      return (w, buf, start, lineEnd) => {
+        const end = fieldEnd(buf, start, lineEnd)
+        c.codec.write(w, buf.toString('latin1', start, end))
+        return end
+      }
     case 'bytes':
     case 'uuid':
     case 'date':
