@@ -7,7 +7,8 @@
  *
  * Floats are not eligible: ClickHouse 18.16 parses Float64 text inexactly (about one value in five is off by an
  * ulp), so tables with floats, bytea, arrays or the modern temporal types take the RowBinary path.
- * The stream is consumed as it comes; its chunks are rewritten in place (the sink owns them).
+ * The stream is consumed as it comes; its chunks are rewritten in place (the sink owns them) and passed on as
+ * they are, so the TabSeparated body is the source's own buffers.
  */
 import { Transform, type TransformCallback } from 'node:stream'
 import { RowWriter } from './row-binary.ts'
@@ -38,7 +39,8 @@ function rewriteOf(kind: string): Rewrite | undefined {
   }
 }
 
-const CHUNK_BYTES = 1 << 20
+/** Runs shorter than this are gathered before they go on. */
+const CHUNK_BYTES = 8 << 10
 const TAB = 9
 const NL = 10
 const NULL_FIELD = Buffer.from('\\N')
@@ -47,7 +49,7 @@ const ZERO_FIELD = Buffer.from('0')
 export class CopyToTsv extends Transform {
   rows = 0
   private rest: Buffer | undefined
-  private readonly out = new RowWriter(CHUNK_BYTES + (CHUNK_BYTES >> 2))
+  private readonly out = new RowWriter(4 * CHUNK_BYTES)
   private readonly rewrites: readonly Rewrite[]
   /** Columns reached from the line's start (0 … frontLast) and from its end (backFirst … last). */
   private readonly frontLast: number
@@ -72,13 +74,19 @@ export class CopyToTsv extends Transform {
   }
 
   /**
-   * Queues buf[from, to) for the request body. The source delivers one row per chunk, and a request body of
-   * millions of tiny writes costs more than copying them into chunks of about a megabyte.
+   * Queues buf[from, to) for the request body. The source's chunks (one per socket read, many rows each) go on
+   * as they are, rewritten in place: copying them into new buffers would only add garbage. Short runs (the
+   * pieces around a replaced line) are gathered first, so the body is not made of tiny writes.
    */
   private queue(buf: Buffer, from: number, to: number): void {
     if (to <= from) return
-    if (to - from >= CHUNK_BYTES && this.out.length === 0) this.push(buf.subarray(from, to))
-    else this.out.copy(buf, from, to)
+    if (to - from >= CHUNK_BYTES) {
+      if (this.out.length > 0) this.push(this.out.take())
+      this.push(buf.subarray(from, to))
+      return
+    }
+    this.out.copy(buf, from, to)
+    if (this.out.length >= CHUNK_BYTES) this.push(this.out.take())
   }
 
   private get passThrough(): boolean {
@@ -155,7 +163,6 @@ export class CopyToTsv extends Transform {
       lineStart = nl + 1
     }
     this.queue(buf, emitFrom, lineStart)
-    if (this.out.length >= CHUNK_BYTES) this.push(this.out.take())
     return lineStart
   }
 

@@ -12,7 +12,7 @@ import { CopyToRowBinary } from '../../../src/sinks/clickhouse/copy-to-row-binar
 import { CopyToTsv, tsvEligible } from '../../../src/sinks/clickhouse/copy-to-tsv.ts'
 import { resolveTarget } from '../../../src/sinks/clickhouse/target.ts'
 import { copyTextRows } from '../../../src/sinks/kafka/copy-text-reader.ts'
-import { everySplit, randomChunkings } from '../../support/chunkings.ts'
+import { everySplit, randomChunkings, splitAt } from '../../support/chunkings.ts'
 
 const col = (name: string, typeName: string, nullable = true): ColumnSchema => ({
   name,
@@ -117,6 +117,24 @@ describe('snapshot converters, whatever the chunking', () => {
     const expected = await convert(() => new CopyToTsv(t), [text])
     assert.match(expected, /^6 rows: /)
     await holdsForEveryChunking(text, (c) => convert(() => new CopyToTsv(t), c), expected)
+  })
+
+  it('COPY text to TabSeparated in chunks of many rows (passed on as they are, rewritten in place)', async () => {
+    const t = chTarget(BASE)
+    // Rewritten lines (numeric NaN: a longer line) now and then, with long runs of plain ones between them.
+    const text = copyText(
+      Array.from({ length: 300 }, (_, i) => BASE_LINES[i % 150 === 7 ? 2 : i % 2 === 0 ? 0 : 5]!),
+    )
+    const expected = await convert(() => new CopyToTsv(t), [text])
+    assert.match(expected, /^300 rows: /)
+    const convertOut = (chunks: readonly Buffer[]) => convert(() => new CopyToTsv(t), chunks)
+    for (const chunks of randomChunkings(text, 40, 20_000, 3))
+      assert.equal(await convertOut(chunks), expected)
+    // Pieces just below, at and above the size from which the converter passes a run on as it is.
+    for (const piece of [(8 << 10) - 1, 8 << 10, (8 << 10) + 1, 16 << 10, 64 << 10]) {
+      const cuts = Array.from({ length: Math.floor(text.length / piece) }, (_, i) => (i + 1) * piece)
+      assert.equal(await convertOut(splitAt(text, cuts)), expected, `pieces of ${piece}`)
+    }
   })
 
   it('COPY text to RowBinary', async () => {
