@@ -7,33 +7,12 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Transform } from 'node:stream'
 import { describe, it } from 'node:test'
-import type { ColumnSchema, Value } from '../../../src/model/record.ts'
+import type { Value } from '../../../src/model/record.ts'
 import { CopyToRowBinary } from '../../../src/sinks/clickhouse/copy-to-row-binary.ts'
 import { CopyToTsv, tsvEligible } from '../../../src/sinks/clickhouse/copy-to-tsv.ts'
-import { resolveTarget } from '../../../src/sinks/clickhouse/target.ts'
 import { copyTextRows } from '../../../src/sinks/kafka/copy-text-reader.ts'
 import { everySplit, randomChunkings, splitAt } from '../../support/chunkings.ts'
-
-const col = (name: string, typeName: string, nullable = true): ColumnSchema => ({
-  name,
-  typeName,
-  typeOid: 0,
-  typeMod: -1,
-  nullable,
-})
-
-const chTarget = (columns: ColumnSchema[]) =>
-  resolveTarget(
-    {
-      source: { schema: 'public', table: 't' },
-      destination: 't',
-      schema: { name: { schema: 'public', table: 't' }, columns, primaryKey: ['id'], replicaIdentity: 'd' },
-      ordering: [],
-    },
-    { mirror: 'm', syncedAtColumn: '', softDeleteColumn: undefined },
-    'legacy',
-    'db',
-  )
+import { chTarget, col } from '../../support/clickhouse-target.ts'
 
 /** The benchmark table's columns: what the TabSeparated path takes. */
 const BASE = [

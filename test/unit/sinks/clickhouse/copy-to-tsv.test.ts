@@ -2,32 +2,11 @@ import assert from 'node:assert/strict'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { describe, it } from 'node:test'
-import type { ColumnSchema } from '../../../../src/model/record.ts'
+
 import { CopyToTsv, tsvEligible } from '../../../../src/sinks/clickhouse/copy-to-tsv.ts'
-import { resolveTarget } from '../../../../src/sinks/clickhouse/target.ts'
+import { chTarget, col } from '../../../support/clickhouse-target.ts'
 
-const col = (name: string, typeName: string, nullable = true): ColumnSchema => ({
-  name,
-  typeName,
-  typeOid: 0,
-  typeMod: -1,
-  nullable,
-})
-
-const target = (columns: ColumnSchema[]) =>
-  resolveTarget(
-    {
-      source: { schema: 'public', table: 't' },
-      destination: 't',
-      schema: { name: { schema: 'public', table: 't' }, columns, primaryKey: ['id'], replicaIdentity: 'd' },
-      ordering: [],
-    },
-    { mirror: 'm', syncedAtColumn: '', softDeleteColumn: undefined },
-    'legacy',
-    'db',
-  )
-
-const TABLE = target([
+const TABLE = chTarget([
   col('id', 'bigint', false),
   col('b', 'boolean'),
   col('n', 'numeric(9,2)'),
@@ -36,7 +15,7 @@ const TABLE = target([
 ])
 
 async function run(
-  t: ReturnType<typeof target>,
+  t: ReturnType<typeof chTarget>,
   chunks: (string | Buffer)[],
 ): Promise<{ out: string; rows: number }> {
   const conv = new CopyToTsv(t)
@@ -54,9 +33,12 @@ async function run(
 describe('COPY text to TabSeparated', () => {
   it('takes tables of integers, decimals, text and uuids, and nothing ClickHouse would read inexactly', () => {
     assert.equal(tsvEligible(TABLE), true)
-    assert.equal(tsvEligible(target([col('id', 'bigint', false), col('u', 'uuid'), col('j', 'jsonb')])), true)
+    assert.equal(
+      tsvEligible(chTarget([col('id', 'bigint', false), col('u', 'uuid'), col('j', 'jsonb')])),
+      true,
+    )
     for (const other of ['double precision', 'real', 'bytea', 'integer[]'])
-      assert.equal(tsvEligible(target([col('id', 'bigint', false), col('x', other)])), false, other)
+      assert.equal(tsvEligible(chTarget([col('id', 'bigint', false), col('x', other)])), false, other)
   })
 
   it('rewrites booleans in place and numeric NaN / infinities to NULL, or 0 where NULL is not allowed', async () => {
@@ -80,7 +62,7 @@ describe('COPY text to TabSeparated', () => {
   it('passes a table without booleans or decimals through untouched', async () => {
     const text = '1\ta\\\\b\\n\t00000000-0000-0000-0000-000000000000\n2\t\\N\t\\N\n'
     const { out, rows } = await run(
-      target([col('id', 'bigint', false), col('s', 'text'), col('u', 'uuid')]),
+      chTarget([col('id', 'bigint', false), col('s', 'text'), col('u', 'uuid')]),
       [text],
     )
     assert.equal(out, text)
